@@ -1,0 +1,185 @@
+/**
+ * RabbitMQ driver on amqplib: one connection with built-in recovery, a
+ * confirm channel for publishing (each publish resolves on the broker's
+ * confirm), and one channel per consumer with its own prefetch.
+ */
+import amqplib from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
+import type { Logger } from '../log.js';
+import { UnavailableError } from '../errors.js';
+import type { Bus, ConsumeOptions, Consumer, ExchangeSpec, Handler, MessageProperties, OutgoingMessage, QueueSpec } from './types.js';
+
+export class AmqpBus implements Bus {
+  readonly description: string;
+  private confirm: ConfirmChannel | undefined;
+  private readonly declared = new Set<string>();
+  private readonly consumers = new Set<{ ch: Channel; tag: string }>();
+  private closing = false;
+
+  private constructor(private readonly conn: ChannelModel, url: string, private readonly log: Logger) {
+    const u = new URL(url);
+    this.description = `${u.protocol}//${u.host}${u.pathname}`;
+    conn.on('error', (err: Error) => log.warn('AMQP connection error', { err }));
+    conn.on('close', () => {
+      this.confirm = undefined;
+      this.declared.clear();
+      if (!this.closing) log.warn('AMQP connection closed');
+    });
+  }
+
+  static async connect(url: string, log: Logger): Promise<AmqpBus> {
+    try {
+      const conn = await amqplib.connect(url, { clientProperties: { connection_name: 'tally' } });
+      return new AmqpBus(conn, url, log);
+    } catch (e) {
+      const u = new URL(url);
+      throw new UnavailableError('amqp', `cannot connect to ${u.host}: ${(e as Error).message}`, e);
+    }
+  }
+
+  private async confirmChannel(): Promise<ConfirmChannel> {
+    if (!this.confirm) {
+      const ch = await this.conn.createConfirmChannel();
+      ch.on('error', (err: Error) => this.log.warn('AMQP publish channel error', { err }));
+      ch.on('close', () => {
+        if (this.confirm === ch) this.confirm = undefined;
+        this.declared.clear();
+      });
+      this.confirm = ch;
+    }
+    return this.confirm;
+  }
+
+  async declareExchange(spec: ExchangeSpec): Promise<void> {
+    const key = `x:${spec.name}:${spec.type}:${spec.durable}:${spec.autoDelete}`;
+    if (this.declared.has(key)) return;
+    // A separate channel: a 406 on a mismatched declaration closes the channel it came on.
+    const ch = await this.conn.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      await ch.assertExchange(spec.name, spec.type, { durable: spec.durable, autoDelete: spec.autoDelete });
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+    this.declared.add(key);
+  }
+
+  async declareQueue(spec: QueueSpec): Promise<void> {
+    const ch = await this.conn.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      await this.assertQueueOn(ch, spec);
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  private async assertQueueOn(ch: Channel, spec: QueueSpec): Promise<void> {
+    for (const b of spec.bindings) await this.declareExchange(b.exchange);
+    await ch.assertQueue(spec.name, { durable: spec.durable, autoDelete: false });
+    for (const b of spec.bindings) await ch.bindQueue(spec.name, b.exchange.name, b.routingKey);
+  }
+
+  async publish(msg: OutgoingMessage): Promise<void> {
+    await this.declareExchange(msg.exchange);
+    const ch = await this.confirmChannel();
+    const p = msg.properties ?? {};
+    await new Promise<void>((resolve, reject) => {
+      ch.publish(
+        msg.exchange.name,
+        msg.routingKey,
+        msg.body,
+        {
+          contentType: p.contentType,
+          contentEncoding: p.contentEncoding,
+          headers: p.headers ?? {},
+          deliveryMode: p.deliveryMode,
+          priority: p.priority,
+          messageId: p.messageId,
+          mandatory: false,
+        },
+        (err: unknown) => (err ? reject(new UnavailableError('amqp', 'publish not confirmed', err)) : resolve()),
+      );
+    });
+  }
+
+  async consume(queue: QueueSpec, opts: ConsumeOptions, handler: Handler): Promise<Consumer> {
+    const ch = await this.conn.createChannel();
+    ch.on('error', (err: Error) => this.log.warn('AMQP consumer channel error', { queue: queue.name, err }));
+    await this.assertQueueOn(ch, queue);
+    await ch.prefetch(Math.max(1, opts.prefetch));
+    const { consumerTag } = await ch.consume(queue.name, (m) => {
+      if (m === null) return; // cancelled by the broker
+      const properties: MessageProperties = {
+        contentType: m.properties.contentType as string | undefined,
+        contentEncoding: m.properties.contentEncoding as string | undefined,
+        headers: (m.properties.headers ?? {}) as Record<string, unknown>,
+        deliveryMode: m.properties.deliveryMode as 1 | 2 | undefined,
+        priority: m.properties.priority as number | undefined,
+        messageId: m.properties.messageId as string | undefined,
+      };
+      void handler({ body: m.content, exchange: m.fields.exchange, routingKey: m.fields.routingKey, properties, redelivered: m.fields.redelivered })
+        .catch((err: unknown) => {
+          this.log.error('consumer handler failed; requeueing', { queue: queue.name, err });
+          return 'requeue' as const;
+        })
+        .then((d) => {
+          try {
+            if (d === 'ack') ch.ack(m);
+            else ch.nack(m, false, d === 'requeue');
+          } catch (err) {
+            // The channel died; the broker redelivers unacked messages.
+            this.log.warn('could not settle delivery', { queue: queue.name, err });
+          }
+        });
+    });
+    const entry = { ch, tag: consumerTag };
+    this.consumers.add(entry);
+    return {
+      cancel: async () => {
+        this.consumers.delete(entry);
+        await ch.cancel(consumerTag).catch(() => undefined);
+        // Closing the channel would requeue deliveries still being handled; let them settle first.
+        setTimeout(() => void ch.close().catch(() => undefined), 50).unref();
+      },
+    };
+  }
+
+  async queueDepth(queue: string): Promise<number> {
+    const ch = await this.conn.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      return (await ch.checkQueue(queue)).messageCount;
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    const ch = await this.conn.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      await ch.deleteQueue(queue);
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  async deleteExchange(exchange: string): Promise<void> {
+    const ch = await this.conn.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      await ch.deleteExchange(exchange);
+      for (const k of [...this.declared]) if (k.startsWith(`x:${exchange}:`)) this.declared.delete(k);
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const c of this.consumers) await c.ch.cancel(c.tag).catch(() => undefined);
+    if (this.confirm) await this.confirm.waitForConfirms().catch(() => undefined);
+    await this.conn.close().catch(() => undefined);
+  }
+}

