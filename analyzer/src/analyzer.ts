@@ -1,0 +1,85 @@
+/**
+ * One analyzer: ingest (bus -> DFS) plus the window job (DFS -> usage_records).
+ * The caller opens the bus, DFS and database and runs the migrations; this wires them.
+ */
+import type { Bus, Knex, Logger } from '@tally/common';
+import type { Dfs } from './dfs/types.js';
+import { defaultAnalyzerId, Ingestor, type IngestStats } from './ingest.js';
+import { WindowProcessor, type WindowStats } from './windows.js';
+
+export interface AnalyzerDeps {
+  bus: Bus;
+  dfs: Dfs;
+  db: Knex;
+  log: Logger;
+  /** Wall clock in ms; default Date.now. */
+  clock?: () => number;
+}
+
+/**
+ * Settings, as loaded from `ingestOptions`, `windowOptions` and common's `busOptions`
+ * (durations in ms, as `loadConfig` returns them).
+ */
+export interface AnalyzerOptions {
+  analyzerQueue: string;
+  /** Empty: `<hostname>-<pid>`. */
+  analyzerId: string;
+  ingestBatchSize: number;
+  ingestFlushInterval: number;
+  gapThreshold: number;
+  windowInterval: number;
+  controlExchange: string;
+  exchangeDurable: boolean;
+}
+
+export interface AnalyzerStats {
+  analyzerId: string;
+  ingest: IngestStats;
+  windows: WindowStats;
+}
+
+export interface Analyzer {
+  /** Write buffered samples and recompute every dirty window now. */
+  flush(): Promise<void>;
+  /** Stop consuming, drain in-flight batches, process remaining dirty windows. */
+  stop(): Promise<void>;
+  stats(): AnalyzerStats;
+}
+
+/** Start consuming and the periodic window job. */
+export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): Promise<Analyzer> {
+  const analyzerId = opts.analyzerId || defaultAnalyzerId();
+  const log = deps.log.child('analyzer');
+  const ingest = new Ingestor(
+    { bus: deps.bus, dfs: deps.dfs, db: deps.db, log: log.child('ingest'), ...(deps.clock ? { clock: deps.clock } : {}) },
+    {
+      analyzerQueue: opts.analyzerQueue,
+      analyzerId,
+      ingestBatchSize: opts.ingestBatchSize,
+      ingestFlushIntervalMs: opts.ingestFlushInterval,
+      gapThresholdMs: opts.gapThreshold,
+      controlExchange: opts.controlExchange,
+      exchangeDurable: opts.exchangeDurable,
+    },
+  );
+  const windows = new WindowProcessor({ dfs: deps.dfs, db: deps.db, log: log.child('windows') }, { gapThresholdMs: opts.gapThreshold, windowIntervalMs: opts.windowInterval });
+  await ingest.start();
+  windows.start();
+  log.info('analyzer started', { analyzerId, queue: opts.analyzerQueue, bus: deps.bus.description, dfs: deps.dfs.description, gapThresholdMs: opts.gapThreshold });
+  let stopping: Promise<void> | undefined;
+  return {
+    async flush() {
+      await ingest.flush();
+      await windows.flushNow();
+    },
+    stop() {
+      stopping ??= (async () => {
+        await ingest.stop();
+        await windows.stop();
+        log.info('analyzer stopped', { ...ingest.stats() });
+      })();
+      return stopping;
+    },
+    stats: () => ({ analyzerId, ingest: ingest.stats(), windows: windows.stats() }),
+  };
+}

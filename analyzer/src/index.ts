@@ -1,0 +1,18 @@
+/** @tally/analyzer: ingest of Ceilometer samples, DFS storage, usage from timestamps. */
+export { startAnalyzer, type Analyzer, type AnalyzerDeps, type AnalyzerOptions, type AnalyzerStats } from './analyzer.js';
+export { decodeBody, decodeSampleLine, encodeSampleLine, validateSample, UndecodableMessage, type DecodedMessage, type DecodedSample, type RawSample, type RejectedSample } from './decode.js';
+export { dfsOptions, openDfs, LocalDfs, DfsError, checkPath, type Dfs } from './dfs/index.js';
+export { ingestOptions, Ingestor, analyzerQueueSpec, deadLetterSpec, defaultAnalyzerId, SAMPLE_ROUTING_KEYS, type IngestConfig, type IngestDeps, type IngestStats } from './ingest.js';
+export { parseJson, stringifyJson, type JsonObject, type JsonValue } from './json.js';
+export { rawFilePath, rawHourPrefix, hoursCovering } from './layout.js';
+export { extract, map, reduce, usageForWindow, HEARTBEAT_METER, type InstanceRecord, type ResourceGroup, type Window, type WindowSlice } from './mapreduce.js';
+export { HOUR_US, parseTimestampUs, formatTimestampUs, microsToSeconds } from './timestamp.js';
+export { analyzerMigrations, replaceWindowUsage, queryUsage, USAGE_TABLE, DIRTY_TABLE, type UsageRecord } from './usage.js';
+export { windowOptions, WindowProcessor, markDirty, processWindow, readRecords, windowsTouched, type WindowDeps, type WindowProcessorOptions, type WindowResult, type WindowStats } from './windows.js';
+
+import { dfsOptions } from './dfs/index.js';
+import { ingestOptions } from './ingest.js';
+import { windowOptions } from './windows.js';
+
+/** Every option group the analyzer declares, for the CLI's loader and `config sample`. */
+export const analyzerOptionGroups = [ingestOptions, windowOptions, dfsOptions] as const;

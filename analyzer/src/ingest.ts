@@ -1,0 +1,264 @@
+/**
+ * Ingest: consume samples through the analyzer's own queue, buffer them, write each
+ * batch to the DFS, mark the touched windows dirty, and only then settle the
+ * deliveries of the batch. Bad samples are dead-lettered one by one; their good
+ * siblings are still ingested.
+ */
+import { hostname } from 'node:os';
+import { defineOptions, opt, type Bus, type Consumer, type Delivery, type Disposition, type ExchangeSpec, type Knex, type Logger, type QueueSpec } from '@tally/common';
+import { decodeBody, encodeSampleLine, UndecodableMessage } from './decode.js';
+import type { Dfs } from './dfs/types.js';
+import { DfsError } from './dfs/types.js';
+import { stringifyJson, type JsonValue } from './json.js';
+import { rawFilePath } from './layout.js';
+import { Lru } from './lru.js';
+import { hourStartUs } from './timestamp.js';
+import { markDirty, windowsTouched } from './windows.js';
+
+export const ingestOptions = defineOptions('analyzer-ingest', 'how the analyzer takes samples off the bus', {
+  analyzerQueue: opt.string({
+    name: 'analyzer-queue',
+    default: 'tally.analyzer',
+    pattern: /^[A-Za-z0-9._:-]+$/,
+    help: "The analyzer's own durable queue, bound to the control exchange with notifications.sample and metering.sample; replicas share it as competing consumers. Dead letters go to <queue>.dead.",
+  }),
+  analyzerId: opt.string({
+    name: 'analyzer-id',
+    default: '',
+    help: 'This analyzer in DFS file names and dead letters. Empty: <hostname>-<pid>.',
+  }),
+  ingestBatchSize: opt.int({ name: 'ingest-batch-size', default: 500, min: 1, max: 65535, help: 'Samples per DFS file: a batch is written when it holds this many.' }),
+  ingestFlushInterval: opt.duration({ name: 'ingest-flush-interval', default: '5s', minMs: 1, help: 'A batch is written at the latest this long after its first sample arrived.' }),
+});
+
+/** Routing keys of Ceilometer's raw polled samples and of its notifier:// publisher. */
+export const SAMPLE_ROUTING_KEYS = ['notifications.sample', 'metering.sample'] as const;
+
+export interface IngestConfig {
+  analyzerQueue: string;
+  analyzerId: string;
+  ingestBatchSize: number;
+  ingestFlushIntervalMs: number;
+  gapThresholdMs: number;
+  /** oslo's control_exchange (`ceilometer`). */
+  controlExchange: string;
+  /** Must match the deployment's declaration of the exchange (RabbitMQ answers 406 otherwise). */
+  exchangeDurable: boolean;
+  /** Sample message_ids remembered for dedup. */
+  dedupCapacity?: number;
+}
+
+export interface IngestDeps {
+  bus: Bus;
+  dfs: Dfs;
+  db: Knex;
+  log: Logger;
+  /** Wall clock in ms (file sequence numbers, dead-letter stamps). */
+  clock?: () => number;
+}
+
+export interface IngestStats {
+  messages: number;
+  samples: number;
+  duplicates: number;
+  deadLetters: number;
+  batches: number;
+  files: number;
+  batchFailures: number;
+}
+
+/** The default analyzer id: `<hostname>-<pid>`. */
+export function defaultAnalyzerId(): string {
+  return `${hostname()}-${process.pid}`;
+}
+
+/** The queue spec of the analyzer's own queue. */
+export function analyzerQueueSpec(cfg: Pick<IngestConfig, 'analyzerQueue' | 'controlExchange' | 'exchangeDurable'>): QueueSpec {
+  const exchange: ExchangeSpec = { name: cfg.controlExchange, type: 'topic', durable: cfg.exchangeDurable, autoDelete: false };
+  return { name: cfg.analyzerQueue, durable: true, bindings: SAMPLE_ROUTING_KEYS.map((routingKey) => ({ exchange, routingKey })) };
+}
+
+/** Exchange and queue of dead letters: `<queue>.dead`. */
+export function deadLetterSpec(analyzerQueue: string): { exchange: ExchangeSpec; queue: QueueSpec; routingKey: string } {
+  const name = `${analyzerQueue}.dead`;
+  const exchange: ExchangeSpec = { name, type: 'direct', durable: true, autoDelete: false };
+  return { exchange, routingKey: name, queue: { name, durable: true, bindings: [{ exchange, routingKey: name }] } };
+}
+
+interface Batch {
+  lines: Map<number, string[]>;
+  windows: Set<number>;
+  ids: string[];
+  size: number;
+  done: Promise<void>;
+  resolve(): void;
+  reject(e: unknown): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Takes samples off the bus into the DFS. */
+export class Ingestor {
+  private consumer: Consumer | undefined;
+  private batch: Batch;
+  private seq: number;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly seen: Lru<string, Promise<void>>;
+  private readonly clock: () => number;
+  private readonly dead: ReturnType<typeof deadLetterSpec>;
+  private readonly counters: IngestStats = { messages: 0, samples: 0, duplicates: 0, deadLetters: 0, batches: 0, files: 0, batchFailures: 0 };
+
+  constructor(private readonly deps: IngestDeps, private readonly cfg: IngestConfig) {
+    this.clock = deps.clock ?? Date.now;
+    // Sequence numbers start at the clock (µs) so a restarted analyzer with a fixed id never reuses a name.
+    this.seq = this.clock() * 1000;
+    this.seen = new Lru(cfg.dedupCapacity ?? 100_000);
+    this.dead = deadLetterSpec(cfg.analyzerQueue);
+    this.batch = this.newBatch();
+  }
+
+  /** Declare the dead-letter queue and start consuming the analyzer queue. */
+  async start(): Promise<void> {
+    await this.deps.bus.declareQueue(this.dead.queue);
+    // Handlers wait for their batch's write, so enough deliveries must be in flight to fill a batch.
+    this.consumer = await this.deps.bus.consume(analyzerQueueSpec(this.cfg), { prefetch: this.cfg.ingestBatchSize }, (d) => this.handle(d));
+  }
+
+  /** Write the current batch now; resolves once it (and any batch in flight) is settled. */
+  async flush(): Promise<void> {
+    this.flushBatch();
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Stop consuming, write what is buffered, and wait until every delivery is settled. */
+  async stop(): Promise<void> {
+    const c = this.consumer;
+    this.consumer = undefined;
+    await c?.cancel();
+    await this.flush();
+  }
+
+  stats(): IngestStats {
+    return { ...this.counters };
+  }
+
+  /** Handle one delivery; exposed for tests. Resolves once the delivery's samples are durable. */
+  async handle(d: Delivery): Promise<Disposition> {
+    this.counters.messages++;
+    let msg;
+    try {
+      msg = decodeBody(d.body);
+    } catch (e) {
+      if (!(e instanceof UndecodableMessage)) throw e;
+      // Dead-letter the whole body, then drop it: nothing in it can ever be ingested.
+      return (await this.deadLetter(d, e.message, e.field, { body: d.body.toString('utf8') })) ? 'reject' : 'requeue';
+    }
+    for (const r of msg.rejected) {
+      if (!(await this.deadLetter(d, r.reason, r.field, { sample: r.wire ?? null, index: r.index }))) return 'requeue';
+    }
+    const waits = new Set<Promise<void>>();
+    for (const { sample, wire } of msg.samples) {
+      const earlier = this.seen.get(sample.message_id);
+      if (earlier) {
+        // A redelivery or a per-meter copy (notifier:// per_meter_topic): settle with the original's write.
+        this.counters.duplicates++;
+        waits.add(earlier);
+        continue;
+      }
+      const b = this.batch;
+      const hour = hourStartUs(sample.timestampUs);
+      const lines = b.lines.get(hour) ?? [];
+      lines.push(encodeSampleLine(wire));
+      b.lines.set(hour, lines);
+      for (const w of windowsTouched(sample.timestampUs, this.cfg.gapThresholdMs * 1000)) b.windows.add(w);
+      b.ids.push(sample.message_id);
+      b.size++;
+      this.counters.samples++;
+      this.seen.set(sample.message_id, b.done);
+      waits.add(b.done);
+      if (b.size === 1) b.timer = setTimeout(() => this.flushBatch(), this.cfg.ingestFlushIntervalMs);
+      if (b.size >= this.cfg.ingestBatchSize) this.flushBatch();
+    }
+    try {
+      await Promise.all(waits);
+      return 'ack';
+    } catch {
+      return 'requeue';
+    }
+  }
+
+  private newBatch(): Batch {
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Failures are reported through the handlers that await it; never as unhandled.
+    done.catch(() => undefined);
+    return { lines: new Map(), windows: new Set(), ids: [], size: 0, done, resolve, reject, timer: undefined };
+  }
+
+  private flushBatch(): void {
+    const b = this.batch;
+    if (b.timer) clearTimeout(b.timer);
+    if (b.size === 0) return;
+    this.batch = this.newBatch();
+    const p = this.write(b).finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
+  private async write(b: Batch): Promise<void> {
+    try {
+      for (const [hour, lines] of [...b.lines].sort((x, y) => x[0] - y[0])) {
+        await this.writeUnique(hour, lines.join('\n') + '\n');
+      }
+      await markDirty(this.deps.db, b.windows);
+      this.counters.batches++;
+      b.resolve();
+    } catch (e) {
+      this.counters.batchFailures++;
+      this.deps.log.error('batch write failed; its deliveries are requeued', { samples: b.size, error: e });
+      // Forget the ids so the redelivered samples are written, not skipped as duplicates.
+      for (const id of b.ids) if (this.seen.get(id) === b.done) this.seen.delete(id);
+      b.reject(e);
+    }
+  }
+
+  private async writeUnique(hour: number, data: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const path = rawFilePath(hour, this.cfg.analyzerId, this.seq++);
+      try {
+        await this.deps.dfs.writeFile(path, data);
+        this.counters.files++;
+        return;
+      } catch (e) {
+        // A name taken by an earlier run (clock stepped back): take the next one.
+        if (e instanceof DfsError && e.code === 'dfs_exists' && attempt < 100) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async deadLetter(d: Delivery, reason: string, field: string | undefined, what: { body: string } | { sample: JsonValue; index: number }): Promise<boolean> {
+    const letter: Record<string, unknown> = {
+      reason,
+      field: field ?? null,
+      analyzer_id: this.cfg.analyzerId,
+      exchange: d.exchange,
+      routing_key: d.routingKey,
+      at: new Date(this.clock()).toISOString(),
+      ...what,
+    };
+    try {
+      // Lossless, so a dead-lettered counter above 2^53 is kept exactly for replay.
+      const body = Buffer.from(stringifyJson(letter), 'utf8');
+      await this.deps.bus.publish({ exchange: this.dead.exchange, routingKey: this.dead.routingKey, body, properties: { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2 } });
+      this.counters.deadLetters++;
+      this.deps.log.warn('dead-lettered', { reason, field, routingKey: d.routingKey });
+      return true;
+    } catch (e) {
+      this.deps.log.error('dead letter not published; delivery requeued', { reason, error: e });
+      return false;
+    }
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Usage records: what the analyzer produces and billing-api rates. The analyzer
+ * owns this type and the `usage_records` table (its migration is here).
+ */
+import type { Knex, Migration } from '@tally/common';
+
+/** Running time of one instance within one hourly window. */
+export interface UsageRecord {
+  /** Inclusive start of the hourly window (UTC, whole hour). */
+  windowStart: Date;
+  /** Exclusive end: `windowStart` + 1 h. */
+  windowEnd: Date;
+  /** The instance uuid. */
+  resourceId: string;
+  /** `instance`: running seconds derived from heartbeat timestamps. */
+  meter: 'instance';
+  unit: 's';
+  /** Exact decimal seconds inside the window, e.g. `"3599.5"`; at most 6 decimals. */
+  quantity: string;
+  projectId: string | null;
+  userId: string | null;
+  flavorName: string | null;
+  vcpus: number | null;
+  memoryMb: number | null;
+  displayName: string | null;
+  /** Distinct heartbeat timestamps inside the window. */
+  samples: number;
+}
+
+/** The table, as a constant so queries elsewhere do not spell it. */
+export const USAGE_TABLE = 'usage_records';
+/** Windows whose usage must be recomputed (written by ingest, drained by the window job). */
+export const DIRTY_TABLE = 'analyzer_dirty_windows';
+
+/** The analyzer's migrations; run them with `migrate(knex, [...analyzerMigrations, ...])`. */
+export const analyzerMigrations: Migration[] = [
+  {
+    name: '20261121000000_usage_records',
+    async up(knex) {
+      await knex.schema.createTable(USAGE_TABLE, (t) => {
+        t.timestamp('window_start', { useTz: true }).notNullable();
+        t.timestamp('window_end', { useTz: true }).notNullable();
+        t.text('resource_id').notNullable();
+        t.text('meter').notNullable();
+        t.text('unit').notNullable();
+        t.decimal('quantity', 24, 6).notNullable();
+        t.text('project_id');
+        t.text('user_id');
+        t.text('flavor_name');
+        t.integer('vcpus');
+        t.integer('memory_mb');
+        t.text('display_name');
+        t.integer('samples').notNullable();
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+        t.primary(['resource_id', 'meter', 'window_start']);
+        t.index(['project_id', 'window_start'], 'usage_records_project_window_idx');
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTable(USAGE_TABLE);
+    },
+  },
+  {
+    // Dirty marks live in PostgreSQL, not in process memory, so a crash between the
+    // ack and the window job loses nothing and any analyzer replica can do the job.
+    name: '20261121000100_analyzer_dirty_windows',
+    async up(knex) {
+      await knex.schema.createTable(DIRTY_TABLE, (t) => {
+        t.timestamp('window_start', { useTz: true }).primary();
+        t.timestamp('marked_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTable(DIRTY_TABLE);
+    },
+  },
+];
+
+interface UsageRow {
+  window_start: Date;
+  window_end: Date;
+  resource_id: string;
+  meter: string;
+  unit: string;
+  quantity: string;
+  project_id: string | null;
+  user_id: string | null;
+  flavor_name: string | null;
+  vcpus: number | null;
+  memory_mb: number | null;
+  display_name: string | null;
+  samples: number;
+}
+
+function toRow(r: UsageRecord): UsageRow {
+  return {
+    window_start: r.windowStart, window_end: r.windowEnd, resource_id: r.resourceId, meter: r.meter, unit: r.unit,
+    quantity: r.quantity, project_id: r.projectId, user_id: r.userId, flavor_name: r.flavorName, vcpus: r.vcpus,
+    memory_mb: r.memoryMb, display_name: r.displayName, samples: r.samples,
+  };
+}
+
+function fromRow(row: UsageRow): UsageRecord {
+  return {
+    windowStart: row.window_start, windowEnd: row.window_end, resourceId: row.resource_id, meter: 'instance', unit: 's',
+    // numeric comes back as text (common/db.ts); normalise "3599.500000" to "3599.5".
+    quantity: row.quantity.includes('.') ? row.quantity.replace(/\.?0+$/, '') : row.quantity,
+    projectId: row.project_id, userId: row.user_id, flavorName: row.flavor_name, vcpus: row.vcpus,
+    memoryMb: row.memory_mb, displayName: row.display_name, samples: row.samples,
+  };
+}
+
+/**
+ * Make the `instance` rows of one window exactly `records`: upsert each
+ * (ON CONFLICT … MERGE) and delete rows of resources no longer present, so
+ * reprocessing a window never duplicates and always converges. Run it in a transaction.
+ */
+export async function replaceWindowUsage(db: Knex, windowStart: Date, records: readonly UsageRecord[]): Promise<void> {
+  const stale = db(USAGE_TABLE).where({ window_start: windowStart, meter: 'instance' });
+  if (records.length > 0) stale.whereNotIn('resource_id', records.map((r) => r.resourceId));
+  await stale.delete();
+  // Chunks keep the statement under PostgreSQL's 65535 bind-parameter limit.
+  for (let i = 0; i < records.length; i += 1000) {
+    const rows = records.slice(i, i + 1000).map((r) => ({ ...toRow(r), updated_at: db.fn.now() }));
+    await db(USAGE_TABLE).insert(rows).onConflict(['resource_id', 'meter', 'window_start']).merge();
+  }
+}
+
+/** Usage rows overlapping [from, to), optionally of one project, ordered by window then resource. */
+export async function queryUsage(db: Knex, q: { from: Date; to: Date; projectId?: string }): Promise<UsageRecord[]> {
+  const query = db<UsageRow>(USAGE_TABLE).where('window_start', '>=', q.from).andWhere('window_start', '<', q.to);
+  if (q.projectId !== undefined) query.andWhere('project_id', q.projectId);
+  const rows = (await query.orderBy([{ column: 'window_start' }, { column: 'resource_id' }, { column: 'meter' }])) as UsageRow[];
+  return rows.map(fromRow);
+}
