@@ -1,0 +1,17 @@
+/**
+ * `@tally/billing-api`: rating, pricing policies, the charges use cases and the Koa API.
+ * The CLI workspace wires these together (there is no main.ts here).
+ */
+export { createApp, AuthNotImplementedError, type AppDeps, type AuthStrategy } from './app.js';
+export { startApi, apiOptions, type RunningApi } from './server.js';
+export { billingMigrations, loadPolicyAt, NoPolicyError, type StoredPolicy } from './policy.js';
+export {
+  projectCharges, listProjects,
+  type ChargesDeps, type PeriodQuery, type ChargesContext, type ProjectCharges, type ProjectList, type ResourceCharge,
+} from './charges.js';
+export {
+  rateLine, unitPrice, parsePricingDocument, DEFAULT_POLICY, ROUNDING, LINE_DECIMALS, TOTAL_DECIMALS,
+  type PricingPolicy, type FlavorPricingDocument, type UsageQuantity, type RatedLine, type PriceBasis, type UnitPrice,
+} from './rating.js';
+export { resolvePeriod, parseTimestamp, monthStart, type Period } from './period.js';
+export { REQUEST_ID_HEADER, type ErrorBody } from './http-errors.js';
