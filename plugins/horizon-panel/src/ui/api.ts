@@ -1,0 +1,42 @@
+/**
+ * The browser's client of the billing API. Every failure becomes an ApiError;
+ * a response that does not parse is an error too.
+ */
+import { ApiError, parseProjectCharges, parseProjectList } from './shape.js';
+import type { ErrorBody, ProjectCharges, ProjectList } from './types.js';
+
+/** Calls the billing API under `base` (`''` when the UI is served by billing-api itself). */
+export class BillingClient {
+  constructor(private readonly base: string, private readonly fetchFn: typeof fetch = fetch.bind(globalThis)) {}
+
+  /** Every project with its month-to-date total. */
+  async projects(): Promise<ProjectList> {
+    return parseProjectList(await this.get('/v1/projects'));
+  }
+
+  /** One project's month-to-date charges. */
+  async charges(projectId: string): Promise<ProjectCharges> {
+    return parseProjectCharges(await this.get(`/v1/projects/${encodeURIComponent(projectId)}/charges`));
+  }
+
+  private async get(path: string): Promise<unknown> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.base + path, { headers: { Accept: 'application/json' } });
+    } catch (e) {
+      throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
+    }
+    const requestId = res.headers.get('X-Request-Id') ?? undefined;
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      throw new ApiError(res.status, res.ok ? 'bad_response' : 'http_error', `HTTP ${res.status}: the body is not JSON`, requestId);
+    }
+    if (!res.ok) {
+      const err = (body as Partial<ErrorBody>)?.error;
+      throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`, err?.request_id ?? requestId, err?.field);
+    }
+    return body;
+  }
+}
