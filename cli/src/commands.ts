@@ -1,0 +1,172 @@
+/**
+ * The commands of `tally`, wired by hand: each opens what it needs, starts its
+ * parts in order, and registers them for a clean stop in reverse order.
+ */
+import { busOptions, databaseOptions, runtimeOptions, type LoadedConfig, type Logger, type OptionGroup } from '@tally/common';
+import {
+  agentOptions, simOptions, openHypervisor, runAgent, pollOnce, controlExchange, type AgentSettings,
+} from '@tally/ceilometer-publisher';
+import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions } from '@tally/analyzer';
+import { apiOptions, startApi } from '@tally/billing-api';
+import { uiDir, uiBuilt } from '@tally/horizon-panel';
+import { Lifecycle } from './shutdown.js';
+import { dataDir, openBusFor, openDb } from './parts.js';
+
+export interface Command {
+  name: string;
+  summary: string;
+  groups: readonly OptionGroup[];
+  run(config: LoadedConfig, log: Logger): Promise<number>;
+}
+
+function agentSettings(config: LoadedConfig): AgentSettings {
+  const { libvirtUri: _u, once: _o, ...rest } = config.get(agentOptions);
+  return rest;
+}
+
+async function startAgentPart(config: LoadedConfig, log: Logger, life: Lifecycle, allowInProcess: boolean, bus?: Awaited<ReturnType<typeof openBusFor>>) {
+  const a = config.get(agentOptions);
+  const b = config.get(busOptions);
+  const theBus = bus ?? (await openBusFor(config, log, life, allowInProcess));
+  const { hypervisor, clock } = await openHypervisor(a, config.get(simOptions));
+  life.add('hypervisor connection', () => hypervisor.close());
+  const deps = { hypervisor, bus: theBus, log: log.child('agent'), clock, exchange: controlExchange(b.controlExchange, b.exchangeDurable) };
+  return { deps, settings: agentSettings(config), simulated: a.libvirtUri === '' };
+}
+
+async function startAnalyzerPart(config: LoadedConfig, log: Logger, life: Lifecycle, bus: Awaited<ReturnType<typeof openBusFor>>, db: Awaited<ReturnType<typeof openDb>>) {
+  const dfs = openDfs(config.get(dfsOptions).dfsUrl, dataDir(config));
+  life.add('DFS', () => dfs.close());
+  const b = config.get(busOptions);
+  const analyzer = await startAnalyzer(
+    { bus, dfs, db, log },
+    { ...config.get(ingestOptions), ...config.get(windowOptions), controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
+  );
+  life.add('analyzer', () => analyzer.stop());
+  return analyzer;
+}
+
+async function startApiPart(config: LoadedConfig, log: Logger, life: Lifecycle, db: Awaited<ReturnType<typeof openDb>>, serveUi: boolean) {
+  const o = config.get(apiOptions);
+  const ui = serveUi && uiBuilt() ? uiDir() : undefined;
+  if (serveUi && !ui) log.warn('the UI bundle is not built (npm run build); serving the API only');
+  const api = await startApi({ db, log: log.child('api'), auth: o.authStrategy, ...(ui ? { uiDir: ui } : {}) }, { host: o.host, port: o.port });
+  life.add('billing API', () => api.close());
+  return api;
+}
+
+const agentGroups = [busOptions, agentOptions, simOptions];
+const analyzerGroups = [busOptions, databaseOptions, ...analyzerOptionGroups];
+const apiGroups = [databaseOptions, apiOptions];
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'start',
+    summary: 'All in one process: database (embedded unless database-url), bus, agent (simulated fleet unless libvirt-uri), analyzer, API and page',
+    groups: [...new Set([...agentGroups, ...analyzerGroups, ...apiGroups])],
+    async run(config, log) {
+      const life = new Lifecycle(log);
+      const stopped = life.untilSignal();
+      try {
+        const db = await openDb(config, log, life, true);
+        const bus = await openBusFor(config, log, life, true);
+        await startAnalyzerPart(config, log, life, bus, db);
+        const api = await startApiPart(config, log, life, db, true);
+        const agent = await startAgentPart(config, log, life, true, bus);
+        const handle = runAgent(agent.deps, agent.settings, (r) => log.debug('agent cycle', { ...r }));
+        life.add('agent', () => handle.stop());
+        const banner = [
+          '',
+          `  Tally is running: open ${api.url}/`,
+          agent.simulated ? '  (simulated fleet in accelerated time; charges appear within a minute or two)' : `  (polling ${config.get(agentOptions).libvirtUri})`,
+          '  Press Ctrl-C to stop.',
+          '',
+        ].join('\n');
+        process.stdout.write(banner + '\n');
+      } catch (err) {
+        await life.stopAll();
+        throw err;
+      }
+      await stopped;
+      return 0;
+    },
+  },
+  {
+    name: 'agent',
+    summary: 'The Ceilometer-compatible compute polling agent (--once: one cycle, exit when every message is confirmed)',
+    groups: agentGroups,
+    async run(config, log) {
+      const life = new Lifecycle(log);
+      try {
+        const agent = await startAgentPart(config, log, life, false);
+        if (config.get(agentOptions).once) {
+          const report = await pollOnce(agent.deps, agent.settings);
+          process.stdout.write(JSON.stringify(report) + '\n');
+          return 0;
+        }
+        const stopped = life.untilSignal();
+        const handle = runAgent(agent.deps, agent.settings);
+        life.add('agent', () => handle.stop());
+        await stopped;
+        return 0;
+      } finally {
+        await life.stopAll();
+      }
+    },
+  },
+  {
+    name: 'analyzer',
+    summary: 'Consume samples from the bus, store them in the DFS, compute hourly usage records in PostgreSQL',
+    groups: analyzerGroups,
+    async run(config, log) {
+      const life = new Lifecycle(log);
+      const stopped = life.untilSignal();
+      try {
+        const db = await openDb(config, log, life, false);
+        const bus = await openBusFor(config, log, life, false);
+        await startAnalyzerPart(config, log, life, bus, db);
+      } catch (err) {
+        await life.stopAll();
+        throw err;
+      }
+      await stopped;
+      return 0;
+    },
+  },
+  {
+    name: 'api',
+    summary: 'The billing API (and the page, when the UI bundle is built)',
+    groups: apiGroups,
+    async run(config, log) {
+      const life = new Lifecycle(log);
+      const stopped = life.untilSignal();
+      try {
+        const db = await openDb(config, log, life, false);
+        const api = await startApiPart(config, log, life, db, true);
+        process.stdout.write(`billing API on ${api.url}/\n`);
+      } catch (err) {
+        await life.stopAll();
+        throw err;
+      }
+      await stopped;
+      return 0;
+    },
+  },
+  {
+    name: 'migrate',
+    summary: 'Apply database migrations and exit',
+    groups: [databaseOptions],
+    async run(config, log) {
+      const life = new Lifecycle(log);
+      try {
+        await openDb(config, log, life, false);
+        return 0;
+      } finally {
+        await life.stopAll();
+      }
+    },
+  },
+];
+
+/** Every option group any command reads (for `tally config sample` and unknown-key checks). */
+export const ALL_GROUPS: readonly OptionGroup[] = [...new Set<OptionGroup>([runtimeOptions, ...COMMANDS.flatMap((c) => c.groups)])];
