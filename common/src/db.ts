@@ -6,7 +6,6 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { defineOptions, opt } from './config.js';
-import type { Logger } from './log.js';
 
 // bigint (int8) and numeric stay strings: never round money or counters through a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => v);

@@ -1,0 +1,208 @@
+/**
+ * The libvirt Hypervisor: koffi (FFI) calling libvirt.so.0 directly, read-only.
+ *
+ * Every libvirt call that can do I/O (open, list, state, XML, metadata, stats)
+ * runs through koffi's `.async()` on the libuv pool, so a slow libvirtd RPC never
+ * blocks the event loop. Calls are serialised through one queue: libvirt
+ * reports errors through a process-wide callback (`virSetErrorFunc`, which also
+ * stops libvirt printing to stderr), and one call at a time lets the error be
+ * attributed to the call that raised it. Structs are read from Buffers, so every
+ * 64-bit counter comes back as an exact bigint.
+ */
+import koffi, { type LibraryHandle } from 'koffi';
+import { UnavailableError } from '@tally/common';
+import { DomainNotFoundError, DomainNotRunningError, LibvirtError, type BlockInfo, type BlockStats, type DomainRef, type Hypervisor, type InstanceStats, type InterfaceStats, type MemoryStats } from './hypervisor.js';
+import { NOVA_NAMESPACES } from './metadata.js';
+
+type Fn = ReturnType<LibraryHandle["func"]>;
+type Handle = unknown;
+
+const VIR_ERR_NO_DOMAIN = 42;
+const VIR_ERR_OPERATION_INVALID = 55;
+const VIR_DOMAIN_METADATA_ELEMENT = 2;
+/** virDomainMemoryStatTags → our field names (KiB). */
+const MEM_TAGS: Record<number, keyof MemoryStats> = { 0: 'swapInKiB', 1: 'swapOutKiB', 4: 'unusedKiB', 5: 'availableKiB', 7: 'rssKiB', 8: 'usableKiB' };
+
+interface Api {
+  open: Fn; close: Fn; listAll: Fn; domFree: Fn; getName: Fn; getUUID: Fn; getState: Fn; getInfo: Fn; getXML: Fn; getMeta: Fn;
+  blockStats: Fn; blockInfo: Fn; ifStats: Fn; memStats: Fn; free: Fn;
+}
+
+let api: Api | undefined;
+/** The error libvirt reported during the call in flight (set by the error callback). */
+let lastError: { code: number; message: string } | undefined;
+
+function load(): Api {
+  if (api) return api;
+  const lib = koffi.load('libvirt.so.0');
+  const libc = koffi.load('libc.so.6');
+  const virError = koffi.struct('tally_virError', { code: 'int', domain: 'int', message: 'const char *' });
+  const errFunc = koffi.proto('void tally_virErrorFunc(void *userData, void *err)');
+  const setErrorFunc = lib.func('void virSetErrorFunc(void *userData, tally_virErrorFunc *handler)');
+  // Kept registered for the life of the process: libvirt may call it from any thread (koffi relays to the main thread).
+  const cb = koffi.register((_u: unknown, err: unknown) => {
+    const e = koffi.decode(err, virError) as { code: number; message: string | null };
+    lastError = { code: e.code, message: e.message ?? 'unknown libvirt error' };
+  }, koffi.pointer(errFunc));
+  setErrorFunc(null, cb);
+  const heapStr = koffi.disposable('tally_heap_str', 'str'); // freed with free() after conversion
+  api = {
+    open: lib.func('void *virConnectOpenReadOnly(const char *name)'),
+    close: lib.func('int virConnectClose(void *conn)'),
+    listAll: lib.func('int virConnectListAllDomains(void *conn, _Out_ void **domains, unsigned int flags)'),
+    domFree: lib.func('int virDomainFree(void *dom)'),
+    getName: lib.func('const char *virDomainGetName(void *dom)'),
+    getUUID: lib.func('int virDomainGetUUIDString(void *dom, void *buf)'),
+    getState: lib.func('int virDomainGetState(void *dom, _Out_ int *state, _Out_ int *reason, unsigned int flags)'),
+    getInfo: lib.func('int virDomainGetInfo(void *dom, void *info)'),
+    getXML: lib.func('virDomainGetXMLDesc', heapStr, ['void *', 'unsigned int']),
+    getMeta: lib.func('virDomainGetMetadata', heapStr, ['void *', 'int', 'const char *', 'unsigned int']),
+    blockStats: lib.func('int virDomainBlockStats(void *dom, const char *disk, void *stats, size_t size)'),
+    blockInfo: lib.func('int virDomainGetBlockInfo(void *dom, const char *disk, void *info, unsigned int flags)'),
+    ifStats: lib.func('int virDomainInterfaceStats(void *dom, const char *device, void *stats, size_t size)'),
+    memStats: lib.func('int virDomainMemoryStats(void *dom, void *stats, unsigned int nr, unsigned int flags)'),
+    free: libc.func('void free(void *ptr)'),
+  };
+  return api;
+}
+
+/** The libvirt-backed Hypervisor; create it with {@link openLibvirt}. */
+export class LibvirtHypervisor implements Hypervisor {
+  readonly description: string;
+  private queue: Promise<unknown> = Promise.resolve();
+  private handles = new Map<string, Handle>();
+  private conn: Handle | null;
+
+  private constructor(private readonly a: Api, uri: string, conn: Handle) {
+    this.description = uri;
+    this.conn = conn;
+  }
+
+  /** Open a read-only connection (`qemu:///system`, `test:///abs/node.xml`, …). */
+  static async open(uri: string): Promise<LibvirtHypervisor> {
+    const a = load();
+    const h = new LibvirtHypervisor(a, uri, null);
+    const conn = await h.call('virConnectOpenReadOnly', a.open, uri);
+    if (!conn) throw new UnavailableError('libvirt', `cannot open ${uri}: ${h.lastMessage ?? 'unknown error'}`);
+    h.conn = conn;
+    return h;
+  }
+
+  private lastMessage: string | undefined;
+
+  /** Run one libvirt call asynchronously, strictly after the previous one. */
+  private call<T = unknown>(name: string, fn: Fn, ...args: unknown[]): Promise<T> {
+    const run = (): Promise<T> => new Promise<T>((resolve, reject) => {
+      lastError = undefined;
+      fn.async(...args, (err: unknown, res: T) => {
+        this.lastMessage = lastError?.message;
+        if (err) reject(new LibvirtError(name, String(err)));
+        else resolve(res);
+      });
+    });
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Turn a failed call into the right error, using what the error callback saw. */
+  private failure(name: string, uuid: string): Error {
+    const e = lastError;
+    if (e?.code === VIR_ERR_OPERATION_INVALID) return new DomainNotRunningError(uuid);
+    if (e?.code === VIR_ERR_NO_DOMAIN) return new DomainNotFoundError(uuid);
+    return new LibvirtError(name, this.lastMessage ?? 'failed', e?.code);
+  }
+
+  private dom(uuid: string): Handle {
+    const h = this.handles.get(uuid);
+    if (h === undefined) throw new DomainNotFoundError(uuid);
+    return h;
+  }
+
+  async listDomains(): Promise<DomainRef[]> {
+    const a = this.a;
+    const out: unknown[] = [null];
+    const n = await this.call<number>('virConnectListAllDomains', a.listAll, this.conn, out, 0);
+    if (n < 0) throw new LibvirtError('virConnectListAllDomains', this.lastMessage ?? 'failed');
+    const ptrs = n > 0 ? (koffi.decode(out[0], 'void *', n) as Handle[]) : [];
+    if (out[0]) a.free(out[0]);
+    const fresh = new Map<string, Handle>();
+    const domains: DomainRef[] = [];
+    try {
+      for (const d of ptrs) {
+        // Name and UUID live in the handle itself (no RPC), so these two are synchronous.
+        const buf = Buffer.alloc(37);
+        a.getUUID(d, buf);
+        const uuid = buf.toString('latin1', 0, 36);
+        fresh.set(uuid, d);
+        const name = a.getName(d) as string;
+        const state = [0];
+        const reason = [0];
+        if ((await this.call<number>('virDomainGetState', a.getState, d, state, reason, 0)) < 0) continue; // vanished meanwhile
+        const xml = await this.call<string | null>('virDomainGetXMLDesc', a.getXML, d, 0);
+        if (xml === null) continue;
+        let novaMetadata: string | null = null;
+        for (const ns of NOVA_NAMESPACES) {
+          // Fails with VIR_ERR_NO_DOMAIN_METADATA (80) when absent: then try the next version.
+          novaMetadata = await this.call<string | null>('virDomainGetMetadata', a.getMeta, d, VIR_DOMAIN_METADATA_ELEMENT, ns, 0);
+          if (novaMetadata !== null) break;
+        }
+        domains.push({ uuid, name, state: state[0]!, xml, novaMetadata });
+      }
+    } finally {
+      const old = this.handles;
+      this.handles = fresh;
+      for (const h of old.values()) await this.call('virDomainFree', a.domFree, h);
+    }
+    return domains;
+  }
+
+  async instanceStats(uuid: string): Promise<InstanceStats> {
+    const d = this.dom(uuid);
+    const info = Buffer.alloc(40); // virDomainInfo: uchar state; ulong maxMem; ulong memory; ushort nrVirtCpu; ullong cpuTime
+    if ((await this.call<number>('virDomainGetInfo', this.a.getInfo, d, info)) < 0) throw this.failure('virDomainGetInfo', uuid);
+    if (info.readUInt8(0) === 5) throw new DomainNotRunningError(uuid);
+    const mem = Buffer.alloc(16 * 16); // virDomainMemoryStatStruct: int tag; ullong val (16 bytes with padding)
+    const n = await this.call<number>('virDomainMemoryStats', this.a.memStats, d, mem, 16, 0);
+    if (n < 0) throw this.failure('virDomainMemoryStats', uuid);
+    const memory: MemoryStats = {};
+    for (let i = 0; i < n; i++) {
+      const key = MEM_TAGS[mem.readInt32LE(i * 16)];
+      if (key) memory[key] = mem.readBigUInt64LE(i * 16 + 8);
+    }
+    return { cpuTimeNs: info.readBigUInt64LE(32), vcpus: info.readUInt16LE(24), memory };
+  }
+
+  async blockStats(uuid: string, dev: string): Promise<BlockStats> {
+    const b = Buffer.alloc(40); // long long rd_req, rd_bytes, wr_req, wr_bytes, errs
+    if ((await this.call<number>('virDomainBlockStats', this.a.blockStats, this.dom(uuid), dev, b, 40)) < 0) throw this.failure('virDomainBlockStats', uuid);
+    return { rdReqs: b.readBigInt64LE(0), rdBytes: b.readBigInt64LE(8), wrReqs: b.readBigInt64LE(16), wrBytes: b.readBigInt64LE(24) };
+  }
+
+  async blockInfo(uuid: string, dev: string): Promise<BlockInfo> {
+    const b = Buffer.alloc(24); // ullong capacity, allocation, physical
+    if ((await this.call<number>('virDomainGetBlockInfo', this.a.blockInfo, this.dom(uuid), dev, b, 0)) < 0) throw this.failure('virDomainGetBlockInfo', uuid);
+    return { capacity: b.readBigUInt64LE(0), allocation: b.readBigUInt64LE(8), physical: b.readBigUInt64LE(16) };
+  }
+
+  async interfaceStats(uuid: string, dev: string): Promise<InterfaceStats> {
+    const b = Buffer.alloc(64); // long long rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes, tx_packets, tx_errs, tx_drop
+    if ((await this.call<number>('virDomainInterfaceStats', this.a.ifStats, this.dom(uuid), dev, b, 64)) < 0) throw this.failure('virDomainInterfaceStats', uuid);
+    const r = (i: number): bigint => b.readBigInt64LE(i * 8);
+    return { rxBytes: r(0), rxPackets: r(1), rxErrs: r(2), rxDrop: r(3), txBytes: r(4), txPackets: r(5), txErrs: r(6), txDrop: r(7) };
+  }
+
+  async close(): Promise<void> {
+    if (this.conn === null) return;
+    for (const h of this.handles.values()) await this.call('virDomainFree', this.a.domFree, h);
+    this.handles.clear();
+    const c = this.conn;
+    this.conn = null;
+    await this.call('virConnectClose', this.a.close, c);
+  }
+}
+
+/** Open libvirt read-only at `uri` (Ceilometer's `[DEFAULT] libvirt_uri`). */
+export function openLibvirt(uri: string): Promise<LibvirtHypervisor> {
+  return LibvirtHypervisor.open(uri);
+}
