@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createDatabase, dropDatabase, InProcessBus, memoryLogger, migrate, openDatabase, type Knex } from '@tally/common';
+import { ceilometerVectorsDir, createDatabase, dropDatabase, InProcessBus, memoryLogger, migrate, openDatabase, type Knex } from '@tally/common';
 import { analyzerMigrations, DIRTY_TABLE, LocalDfs, markDirty, parseJson, queryUsage, startAnalyzer, stringifyJson, type Analyzer, type JsonObject } from '../src/index.js';
 import { parseTimestampUs } from '../src/timestamp.js';
 
@@ -13,7 +13,7 @@ const DB = `tally_analyzer_test_${process.pid}_${Date.now() % 1e6}`;
 const EXCHANGE = { name: 'ceilometer', type: 'topic' as const, durable: false, autoDelete: false };
 
 // The real cpu sample of run A (a counter above 2^53), re-stamped per test sample.
-const golden = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync('/work/shared/vectors/ceilometer/polling-agent-notifications.json', 'utf8'))) as { runs: { deliveries: { body: string }[] }[] };
+const golden = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(`${ceilometerVectorsDir()}/polling-agent-notifications.json`, 'utf8'))) as { runs: { deliveries: { body: string }[] }[] };
 const template = ((parseJson((parseJson(golden.runs[0]!.deliveries[3]!.body) as JsonObject)['oslo.message'] as string) as JsonObject)['payload'] as JsonObject)['samples'] as JsonObject[];
 
 let n = 0;

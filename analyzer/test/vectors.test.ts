@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { ceilometerVectorsDir } from '@tally/common';
 import { decodeBody, encodeSampleLine, extract } from '../src/index.js';
 
-const DIR = '/work/shared/vectors/ceilometer';
+const DIR = ceilometerVectorsDir();
 interface Delivery { routing_key: string; body: string; label?: string }
 const load = (f: string): unknown => JSON.parse(readFileSync(`${DIR}/${f}`, 'utf8'));
 

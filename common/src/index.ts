@@ -4,4 +4,6 @@ export * from './config.js';
 export * from './db.js';
 export * from './embedded-pg.js';
 export * from './runtime.js';
+export * from './bench.js';
+export * from './vectors.js';
 export * from './bus/index.js';

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { bench, benchHeader, ceilometerVectorsDir } from '@tally/common';
+import { decodeBody, extract, usageForWindow, HOUR_US, type InstanceRecord } from '@tally/analyzer';
+
+benchHeader('@tally/analyzer', 'npm run bench -w @tally/analyzer');
+
+// Decode: the real Ceilometer polling-agent bodies (lossless JSON, envelope, validation).
+const vectors = ceilometerVectorsDir();
+const runs = JSON.parse(readFileSync(`${vectors}/polling-agent-notifications.json`, 'utf8')) as { runs: { deliveries: { body: string }[] }[] };
+const bodies = runs.runs.flatMap((r) => r.deliveries.map((d) => Buffer.from(d.body)));
+const perRound = bodies.reduce((n, b) => n + decodeBody(b).samples.length, 0);
+const rounds = 500;
+await bench('decode + validate real Ceilometer messages (samples)', perRound * rounds, () => {
+  for (let i = 0; i < rounds; i++) for (const b of bodies) decodeBody(b);
+});
+
+// Map/reduce: 1000 VMs polled every 300 s for 24 h, with downtime gaps; one hourly window each.
+const VMS = 1000;
+const start = Date.UTC(2026, 10, 1) * 1000;
+const records: InstanceRecord[] = [];
+for (let v = 0; v < VMS; v++) {
+  for (let t = 0; t < 24 * 12; t++) {
+    if ((v + t) % 37 === 0) continue; // a missed poll now and then: a gap above the threshold
+    const s = { counter_name: 'cpu', resource_id: `vm-${v}`, project_id: `p${v % 20}`, user_id: 'u', timestampUs: start + t * 300_000_000 + (v % 1000) * 1000,
+      resource_metadata: { display_name: `vm-${v}`, flavor: { name: 'm1.small', vcpus: 1, ram: 2048 } } };
+    const r = extract(s as never);
+    if (r) records.push(r);
+  }
+}
+await bench(`gap-threshold map/reduce, ${VMS} VMs x 24 h (heartbeats)`, records.length, () => {
+  for (let h = 0; h < 24; h++) usageForWindow(records, { startUs: start + h * HOUR_US, endUs: start + (h + 1) * HOUR_US }, 630_000_000);
+}, 3);
