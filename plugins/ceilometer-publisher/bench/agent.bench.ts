@@ -8,9 +8,8 @@ const fleet = new SimulatedFleet({ vms: VMS, projects: 20, seed: 'bench', clock 
 const bus = new RecordingBus();
 const log = createLogger('bench', { level: 'error' });
 const settings = { telemetrySecret: 's3cr3t', pollingInterval: 300_000, batchSize: 50, host: 'compute-bench', sampleSource: 'openstack' };
-let samples = 0;
 const first = await pollOnce({ hypervisor: fleet, bus, log, clock, exchange: controlExchange('ceilometer') }, settings);
-samples = first.samples;
+const samples = first.samples;
 await bench(`poll cycle, ${VMS} simulated VMs (discover, build, sign, encode)`, samples, () =>
   pollOnce({ hypervisor: fleet, bus: new RecordingBus(), log, clock, exchange: controlExchange('ceilometer') }, settings));
 
