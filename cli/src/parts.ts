@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import {
   databaseOptions, busOptions, runtimeOptions, openDatabase, openBus, migrate, startEmbeddedPostgres, redactUrl,
-  type Bus, type Knex, type LoadedConfig, type Logger,
+  TallyError, type Bus, type Knex, type LoadedConfig, type Logger,
 } from '@tally/common';
 import { analyzerMigrations } from '@tally/analyzer';
 import { billingMigrations } from '@tally/billing-api';
@@ -26,7 +26,7 @@ export async function openDb(config: LoadedConfig, log: Logger, life: Lifecycle,
   const o = config.get(databaseOptions);
   let url = o.databaseUrl;
   if (url === '') {
-    if (!allowEmbedded) throw new Error('database-url is required for this command (or run `tally start` for the embedded database)');
+    if (!allowEmbedded) throw new TallyError('config_required', 'database-url is required for this command (or run `tally start` for the embedded database)');
     const pg = await startEmbeddedPostgres(dataDir(config), o.embeddedPgPort, log.child('postgres'));
     life.add('embedded PostgreSQL', () => pg.stop());
     url = pg.url;
@@ -42,7 +42,7 @@ export async function openDb(config: LoadedConfig, log: Logger, life: Lifecycle,
 export async function openBusFor(config: LoadedConfig, log: Logger, life: Lifecycle, allowInProcess: boolean): Promise<Bus> {
   const o = config.get(busOptions);
   if (o.amqpUrl === '' && !allowInProcess) {
-    throw new Error('amqp-url is required for this command: the in-process bus only connects parts inside one `tally start` process');
+    throw new TallyError('config_required', 'amqp-url is required for this command: the in-process bus only connects parts inside one `tally start` process');
   }
   const bus = await openBus(o.amqpUrl, log.child('bus'));
   life.add(`bus (${bus.description})`, () => bus.close());

@@ -19,7 +19,7 @@ export const agentOptions = defineOptions('agent', 'the Ceilometer-compatible co
   telemetrySecret: opt.string({ name: 'telemetry-secret', default: 'change this for valid signing', secret: true, help: "Secret for signing samples ([publisher] telemetry_secret). Empty disables signing (message_signature is \"\")." }),
   pollingInterval: opt.duration({ name: 'polling-interval', default: '300', minMs: 1000, help: 'Time between polling cycles (Ceilometer polling.yaml interval). In simulated mode this is simulated time.' }),
   batchSize: opt.int({ name: 'batch-size', default: 50, min: 0, help: 'Samples per notification ([polling] batch_size); 0 sends one notification per sample.' }),
-  host: opt.string({ name: 'agent-host', default: hostname(), help: "This compute host's name (conf.host): instance_host in samples and part of the hostId hash." }),
+  host: opt.string({ name: 'agent-host', default: '', help: "This compute host's name (conf.host): instance_host in samples and part of the hostId hash. Empty: this machine's hostname." }),
   sampleSource: opt.string({ name: 'sample-source', default: 'openstack', help: 'The source of samples ([DEFAULT] sample_source).' }),
   once: opt.bool({ name: 'once', default: false, cliOnly: true, help: 'Poll once, wait for every publish to be confirmed, and exit.' }),
 });
@@ -56,7 +56,7 @@ export interface CycleReport {
 
 async function cycle(deps: AgentDeps, s: AgentSettings, tracker: InstanceStateTracker): Promise<CycleReport> {
   const clock = deps.clock ?? systemClock;
-  const res = await pollCycle(deps.hypervisor, { host: s.host, source: s.sampleSource, batchSize: s.batchSize, flavorId: s.flavorId, meters: s.meters }, clock, deps.log);
+  const res = await pollCycle(deps.hypervisor, { host: s.host || hostname(), source: s.sampleSource, batchSize: s.batchSize, flavorId: s.flavorId, meters: s.meters }, clock, deps.log);
   tracker.observe(res.instances, deps.log);
   let samples = 0;
   for (const b of res.batches) {
