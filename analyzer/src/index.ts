@@ -7,7 +7,7 @@ export { parseJson, stringifyJson, type JsonObject, type JsonValue } from './jso
 export { rawFilePath, rawHourPrefix, hoursCovering } from './layout.js';
 export { extract, map, reduce, usageForWindow, HEARTBEAT_METER, type InstanceRecord, type ResourceGroup, type Window, type WindowSlice } from './mapreduce.js';
 export { HOUR_US, parseTimestampUs, formatTimestampUs, microsToSeconds } from './timestamp.js';
-export { analyzerMigrations, replaceWindowUsage, queryUsage, USAGE_TABLE, DIRTY_TABLE, type UsageRecord } from './usage.js';
+export { analyzerMigrations, replaceWindowUsage, queryUsage, USAGE_TABLE, DIRTY_TABLE, type UsageRecord, type InstanceAttributes } from './usage.js';
 export { windowOptions, WindowProcessor, markDirty, processWindow, readRecords, windowsTouched, type WindowDeps, type WindowProcessorOptions, type WindowResult, type WindowStats } from './windows.js';
 
 import { dfsOptions } from './dfs/index.js';

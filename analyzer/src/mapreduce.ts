@@ -7,22 +7,16 @@
 import type { RawSample } from './decode.js';
 import { isJsonObject, isLosslessNumber, type JsonObject, type JsonValue } from './json.js';
 import { microsToSeconds } from './timestamp.js';
-import type { UsageRecord } from './usage.js';
+import type { InstanceAttributes, UsageRecord } from './usage.js';
 
 /** The meter whose samples serve as the instance heartbeat: polled once per cycle while the VM runs. */
 export const HEARTBEAT_METER = 'cpu';
 
 /** What the usage job needs from one heartbeat sample. */
-export interface InstanceRecord {
+export interface InstanceRecord extends InstanceAttributes {
   /** The instance uuid (the `cpu` sample's resource_id). */
   resourceId: string;
   timestampUs: number;
-  projectId: string | null;
-  userId: string | null;
-  flavorName: string | null;
-  vcpus: number | null;
-  memoryMb: number | null;
-  displayName: string | null;
 }
 
 /** An hourly window [startUs, endUs) in microseconds. */

@@ -4,8 +4,18 @@
  */
 import type { Knex, Migration } from '@tally/common';
 
+/** What is known of an instance from its samples' metadata (Nova's flavor and names). */
+export interface InstanceAttributes {
+  projectId: string | null;
+  userId: string | null;
+  flavorName: string | null;
+  vcpus: number | null;
+  memoryMb: number | null;
+  displayName: string | null;
+}
+
 /** Running time of one instance within one hourly window. */
-export interface UsageRecord {
+export interface UsageRecord extends InstanceAttributes {
   /** Inclusive start of the hourly window (UTC, whole hour). */
   windowStart: Date;
   /** Exclusive end: `windowStart` + 1 h. */
@@ -17,12 +27,6 @@ export interface UsageRecord {
   unit: 's';
   /** Exact decimal seconds inside the window, e.g. `"3599.5"`; at most 6 decimals. */
   quantity: string;
-  projectId: string | null;
-  userId: string | null;
-  flavorName: string | null;
-  vcpus: number | null;
-  memoryMb: number | null;
-  displayName: string | null;
   /** Distinct heartbeat timestamps inside the window. */
   samples: number;
 }

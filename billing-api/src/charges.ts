@@ -7,9 +7,10 @@ import { resolvePeriod, utcDays, type Period } from './period.js';
 import { loadPolicyAt, type StoredPolicy } from './policy.js';
 import {
   formatHours, formatLine, formatPrice, formatTotal, Money, rateLine, ROUNDING, sum,
-  type PriceBasis, type RatedLine,
+  type RatedLine,
 } from './rating.js';
 import { dailyUsage, type DailyUsage } from './usage.js';
+import type { ChargesContext, ProjectCharges, ProjectList, ResourceCharge } from './wire.js';
 
 /** What the charge use cases need. */
 export interface ChargesDeps {
@@ -24,41 +25,7 @@ export interface PeriodQuery {
   end?: string | undefined;
 }
 
-/** The header every charges response carries: period, policy, currency, rounding rule. */
-export interface ChargesContext {
-  period: { start: string; end: string };
-  currency: string;
-  policy: { name: string; version: number };
-  rounding: typeof ROUNDING;
-}
-
-/** One resource (under one flavor) in a project's charges. */
-export interface ResourceCharge {
-  resource_id: string;
-  display_name: string | null;
-  flavor: string | null;
-  vcpus: number | null;
-  hours: string;
-  unit_price: string;
-  price_basis: PriceBasis;
-  amount: string;
-}
-
-/** A project's charges: `GET /v1/projects/:id/charges`. */
-export interface ProjectCharges extends ChargesContext {
-  project_id: string;
-  total: string;
-  resources: ResourceCharge[];
-  /** One entry per UTC day of the period, zero-filled. */
-  daily: { date: string; amount: string }[];
-  /** Resources whose flavor had no price and no vCPU count (rated 0, to be fixed in the policy). */
-  unpriced_resources: string[];
-}
-
-/** Every project with its total: `GET /v1/projects`. */
-export interface ProjectList extends ChargesContext {
-  projects: { project_id: string; total: string; resources: number }[];
-}
+export type { ChargesContext, ResourceCharge, ProjectCharges, ProjectList } from './wire.js';
 
 interface Rated {
   usage: DailyUsage;

@@ -6,14 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { TallyError, UnavailableError, ValidationError, type Logger } from '@tally/common';
+import type { ErrorBody } from './wire.js';
 
 /** Header carrying the request id, on every response. */
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
-/** The JSON body of every error response. */
-export interface ErrorBody {
-  error: { code: string; message: string; field?: string; request_id: string };
-}
+export type { ErrorBody } from './wire.js';
 
 /** A route or file that does not exist. */
 export class NotFoundError extends TallyError {

@@ -12,6 +12,7 @@
  */
 import { Decimal } from 'decimal.js';
 import { ValidationError } from '@tally/common';
+import type { PriceBasis } from './wire.js';
 
 /** Our own Decimal: 40 significant digits, so no intermediate value is ever rounded by precision. */
 export const Money = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_EVEN });
@@ -54,8 +55,7 @@ export interface UsageQuantity {
   seconds: string;
 }
 
-/** How the unit price was found. `unpriced`: unknown flavor and no vCPU count — amount 0, flagged. */
-export type PriceBasis = 'flavor' | 'vcpu' | 'unpriced';
+export type { PriceBasis } from './wire.js';
 
 /** The price per hour that applies to a resource. */
 export interface UnitPrice {

@@ -55,6 +55,23 @@ async function startApiPart(config: LoadedConfig, log: Logger, life: Lifecycle, 
   return api;
 }
 
+/**
+ * Start long-running parts, then serve until SIGINT/SIGTERM; a failure while
+ * starting stops what had started and rethrows.
+ */
+async function serve(log: Logger, startParts: (life: Lifecycle) => Promise<void>): Promise<number> {
+  const life = new Lifecycle(log);
+  const stopped = life.untilSignal();
+  try {
+    await startParts(life);
+  } catch (err) {
+    await life.stopAll();
+    throw err;
+  }
+  await stopped;
+  return 0;
+}
+
 const agentGroups = [busOptions, agentOptions, simOptions];
 const analyzerGroups = [busOptions, databaseOptions, ...analyzerOptionGroups];
 const apiGroups = [databaseOptions, apiOptions];
@@ -64,10 +81,8 @@ export const COMMANDS: readonly Command[] = [
     name: 'start',
     summary: 'All in one process: database (embedded unless database-url), bus, agent (simulated fleet unless libvirt-uri), analyzer, API and page',
     groups: [...new Set([...agentGroups, ...analyzerGroups, ...apiGroups])],
-    async run(config, log) {
-      const life = new Lifecycle(log);
-      const stopped = life.untilSignal();
-      try {
+    run: (config, log) =>
+      serve(log, async (life) => {
         const db = await openDb(config, log, life, true);
         const bus = await openBusFor(config, log, life, true);
         await startAnalyzerPart(config, log, life, bus, db);
@@ -83,13 +98,7 @@ export const COMMANDS: readonly Command[] = [
           '',
         ].join('\n');
         process.stdout.write(banner + '\n');
-      } catch (err) {
-        await life.stopAll();
-        throw err;
-      }
-      await stopped;
-      return 0;
-    },
+      }),
   },
   {
     name: 'agent',
@@ -118,39 +127,23 @@ export const COMMANDS: readonly Command[] = [
     name: 'analyzer',
     summary: 'Consume samples from the bus, store them in the DFS, compute hourly usage records in PostgreSQL',
     groups: analyzerGroups,
-    async run(config, log) {
-      const life = new Lifecycle(log);
-      const stopped = life.untilSignal();
-      try {
+    run: (config, log) =>
+      serve(log, async (life) => {
         const db = await openDb(config, log, life, false);
         const bus = await openBusFor(config, log, life, false);
         await startAnalyzerPart(config, log, life, bus, db);
-      } catch (err) {
-        await life.stopAll();
-        throw err;
-      }
-      await stopped;
-      return 0;
-    },
+      }),
   },
   {
     name: 'api',
     summary: 'The billing API (and the page, when the UI bundle is built)',
     groups: apiGroups,
-    async run(config, log) {
-      const life = new Lifecycle(log);
-      const stopped = life.untilSignal();
-      try {
+    run: (config, log) =>
+      serve(log, async (life) => {
         const db = await openDb(config, log, life, false);
         const api = await startApiPart(config, log, life, db, true);
         process.stdout.write(`billing API on ${api.url}/\n`);
-      } catch (err) {
-        await life.stopAll();
-        throw err;
-      }
-      await stopped;
-      return 0;
-    },
+      }),
   },
   {
     name: 'migrate',

@@ -54,24 +54,12 @@ export class AmqpBus implements Bus {
     const key = `x:${spec.name}:${spec.type}:${spec.durable}:${spec.autoDelete}`;
     if (this.declared.has(key)) return;
     // A separate channel: a 406 on a mismatched declaration closes the channel it came on.
-    const ch = await this.conn.createChannel();
-    ch.on('error', () => undefined);
-    try {
-      await ch.assertExchange(spec.name, spec.type, { durable: spec.durable, autoDelete: spec.autoDelete });
-    } finally {
-      await ch.close().catch(() => undefined);
-    }
+    await this.withChannel((ch) => ch.assertExchange(spec.name, spec.type, { durable: spec.durable, autoDelete: spec.autoDelete }));
     this.declared.add(key);
   }
 
   async declareQueue(spec: QueueSpec): Promise<void> {
-    const ch = await this.conn.createChannel();
-    ch.on('error', () => undefined);
-    try {
-      await this.assertQueueOn(ch, spec);
-    } finally {
-      await ch.close().catch(() => undefined);
-    }
+    await this.withChannel((ch) => this.assertQueueOn(ch, spec));
   }
 
   private async assertQueueOn(ch: Channel, spec: QueueSpec): Promise<void> {
@@ -145,35 +133,28 @@ export class AmqpBus implements Bus {
     };
   }
 
-  async queueDepth(queue: string): Promise<number> {
+  /** A short-lived channel for one operation: a broker error closes only that channel. */
+  private async withChannel<T>(fn: (ch: Channel) => Promise<T>): Promise<T> {
     const ch = await this.conn.createChannel();
     ch.on('error', () => undefined);
     try {
-      return (await ch.checkQueue(queue)).messageCount;
+      return await fn(ch);
     } finally {
       await ch.close().catch(() => undefined);
     }
+  }
+
+  async queueDepth(queue: string): Promise<number> {
+    return this.withChannel(async (ch) => (await ch.checkQueue(queue)).messageCount);
   }
 
   async deleteQueue(queue: string): Promise<void> {
-    const ch = await this.conn.createChannel();
-    ch.on('error', () => undefined);
-    try {
-      await ch.deleteQueue(queue);
-    } finally {
-      await ch.close().catch(() => undefined);
-    }
+    await this.withChannel((ch) => ch.deleteQueue(queue));
   }
 
   async deleteExchange(exchange: string): Promise<void> {
-    const ch = await this.conn.createChannel();
-    ch.on('error', () => undefined);
-    try {
-      await ch.deleteExchange(exchange);
-      for (const k of [...this.declared]) if (k.startsWith(`x:${exchange}:`)) this.declared.delete(k);
-    } finally {
-      await ch.close().catch(() => undefined);
-    }
+    await this.withChannel((ch) => ch.deleteExchange(exchange));
+    for (const k of [...this.declared]) if (k.startsWith(`x:${exchange}:`)) this.declared.delete(k);
   }
 
   async close(): Promise<void> {
