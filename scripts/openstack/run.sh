@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The OpenStack test tier: installs and starts real OpenStack parts from Debian
+# on loopback, runs the tests that talk to them, and stops them by PID.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+state=$(mktemp -d "${TMPDIR:-/tmp}/tally-openstack.XXXXXX")
+here=scripts/openstack
+cleanup() { bash "$here/ceilometer.sh" stop "$state" || true; [ -n "${KEEP_OPENSTACK_STATE:-}" ] || rm -rf "$state"; }
+trap cleanup EXIT
+bash "$here/ceilometer.sh" install
+bash "$here/ceilometer.sh" start "$state"
+export TALLY_OS_AMQP_URL="amqp://guest:guest@127.0.0.1:5672/${TALLY_OS_VHOST:-tally_openstack}"
+export TALLY_OS_CEILOMETER_SECRET="${TALLY_OS_CEILOMETER_SECRET:-notification-agent-secret}"
+export TALLY_OS_STATE="$state"
+files=$(find cli/test-openstack -name '*.test.ts' | sort)
+node --import tsx --test $files
