@@ -52,7 +52,7 @@ test('libvirt test driver -> agent -> RabbitMQ -> analyzer -> DFS + PostgreSQL -
   t.after(async () => {
     for (const p of procs) await p.stop();
     for (const q of [queue, `${queue}.dead`, `tally.e2e.${id}.capture`]) await bus.deleteQueue(q).catch(() => undefined);
-    await bus.deleteExchange(exchange).catch(() => undefined);
+    for (const x of [exchange, `${queue}.dead`]) await bus.deleteExchange(x).catch(() => undefined);
     await bus.close();
     await dropDatabase(ADMIN_DB_URL, dbName);
     rmSync(dir, { recursive: true, force: true });
