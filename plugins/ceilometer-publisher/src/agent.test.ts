@@ -55,3 +55,14 @@ test('runAgent polls the simulated fleet every interval of accelerated time, and
   // Sample timestamps are taken mid-cycle, so allow some jitter (a few ms of real time are seconds here).
   assert.ok(gaps[0]! >= 500_000 && gaps.at(-1)! <= 720_000, `cycles about 10 simulated minutes apart, got ${gaps.join()}`);
 });
+
+test('runAgent polls without an onCycle callback too (as tally start and tally agent call it)', async () => {
+  const bus = new RecordingBus();
+  const clock = new AcceleratedClock(2_000, 3_600_000);
+  const fleet = new SimulatedFleet({ vms: 2, projects: 1, seed: 'no-callback', clock });
+  const h = runAgent({ hypervisor: fleet, bus, log: memoryLogger(), clock, exchange: controlExchange('ceilometer') }, { ...agentSettings, pollingInterval: 600_000 });
+  const end = Date.now() + 10_000;
+  while (bus.published.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  await h.stop();
+  assert.ok(bus.published.length > 0, 'the loop published without a callback');
+});

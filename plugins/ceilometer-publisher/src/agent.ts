@@ -95,7 +95,10 @@ export function runAgent(deps: AgentDeps, settings: AgentSettings, onCycle?: (r:
     let next = clock.now().getTime();
     while (!ctl.signal.aborted) {
       try {
-        onCycle?.(await cycle(deps, settings, tracker));
+        // Not `onCycle?.(await cycle(…))`: an optional call skips its arguments, so without a
+        // callback the cycle would never run.
+        const report = await cycle(deps, settings, tracker);
+        onCycle?.(report);
       } catch (e) {
         deps.log.error('polling cycle failed', { err: e });
       }
