@@ -4,13 +4,13 @@
  */
 import Koa from 'koa';
 import { Router } from '@koa/router';
-import { TallyError, UnavailableError, type Knex, type Logger } from '@tally/common';
+import { UnavailableError, type Knex, type Logger } from '@tally/common';
 import { projectsRoutes } from './api/v1/projects/routes.js';
 import { errorMiddleware, type RequestState } from './http-errors.js';
 import { serveStatic } from './static-files.js';
 
 /** How callers are authenticated. Only `noauth` exists yet; Keystone comes next. */
-export type AuthStrategy = 'noauth' | 'keystone';
+export type AuthStrategy = 'noauth';
 
 /** Everything the app needs, passed in (no globals). */
 export interface AppDeps {
@@ -23,13 +23,6 @@ export interface AppDeps {
   uiDir?: string;
 }
 
-/** The strategy is not available: fail at start-up with a message that says what to do. */
-export class AuthNotImplementedError extends TallyError {
-  constructor(strategy: string) {
-    super('auth_not_implemented', `auth-strategy=${strategy} is not implemented yet; start with --auth-strategy noauth (unauthenticated, for a trusted network only)`, { field: 'auth-strategy' });
-  }
-}
-
 const NOAUTH_BANNER = [
   '*****************************************************************************',
   '*  WARNING: billing-api is running with auth-strategy=noauth.                *',
@@ -38,9 +31,8 @@ const NOAUTH_BANNER = [
   '*****************************************************************************',
 ];
 
-/** Build the Koa app. Throws {@link AuthNotImplementedError} for `keystone` (not built yet). */
+/** Build the Koa app. */
 export function createApp(deps: AppDeps): Koa {
-  if (deps.auth !== 'noauth') throw new AuthNotImplementedError(deps.auth);
   for (const line of NOAUTH_BANNER) deps.log.warn(line);
 
   const clock = deps.clock ?? (() => new Date());

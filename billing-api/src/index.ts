@@ -2,7 +2,7 @@
  * `@tally/billing-api`: rating, pricing policies, the charges use cases and the Koa API.
  * The CLI workspace wires these together (there is no main.ts here).
  */
-export { createApp, AuthNotImplementedError, type AppDeps, type AuthStrategy } from './app.js';
+export { createApp, type AppDeps, type AuthStrategy } from './app.js';
 export { startApi, apiOptions, type RunningApi } from './server.js';
 export { billingMigrations, loadPolicyAt, NoPolicyError, type StoredPolicy } from './policy.js';
 export {

@@ -17,8 +17,8 @@ export const apiOptions = defineOptions('api', 'The billing API (Koa HTTP server
   authStrategy: opt.enum({
     name: 'auth-strategy',
     default: 'noauth',
-    choices: ['noauth', 'keystone'] as const,
-    help: 'How API callers are authenticated. noauth: nobody is checked (laptop only; a loud banner is logged). keystone: Keystone tokens (not implemented yet; start-up fails).',
+    choices: ['noauth'] as const,
+    help: 'How API callers are authenticated. noauth: nobody is checked (laptop only; a loud banner is logged). Keystone tokens arrive with the API work.',
   }),
 });
 

@@ -2,7 +2,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryLogger, openDatabase } from '@tally/common';
 import { startApi, type RunningApi } from '../src/server.js';
-import { createApp, AuthNotImplementedError } from '../src/app.js';
 import { freshDatabase, insertUsage, type TestDb } from './helpers.js';
 
 const NOW = new Date('2026-11-21T10:30:00Z');
@@ -157,10 +156,5 @@ describe('failures of dependencies', () => {
       await down.close();
       await dead.destroy();
     }
-  });
-
-  test('auth-strategy keystone fails at start-up with a clear error', async () => {
-    assert.throws(() => createApp({ db: t.db, log: memoryLogger(), auth: 'keystone' }), AuthNotImplementedError);
-    await assert.rejects(startApi({ db: t.db, log: memoryLogger(), auth: 'keystone' }, { host: '127.0.0.1', port: 0 }), /not implemented yet.*--auth-strategy noauth/);
   });
 });

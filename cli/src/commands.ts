@@ -2,7 +2,7 @@
  * The commands of `tally`, wired by hand: each opens what it needs, starts its
  * parts in order, and registers them for a clean stop in reverse order.
  */
-import { busOptions, databaseOptions, runtimeOptions, type LoadedConfig, type Logger, type OptionGroup } from '@tally/common';
+import { busOptions, databaseOptions, runtimeOptions, type Bus, type Knex, type LoadedConfig, type Logger, type OptionGroup } from '@tally/common';
 import {
   agentOptions, simOptions, openHypervisor, runAgent, pollOnce, controlExchange, type AgentSettings,
 } from '@tally/ceilometer-publisher';
@@ -24,7 +24,7 @@ function agentSettings(config: LoadedConfig): AgentSettings {
   return rest;
 }
 
-async function startAgentPart(config: LoadedConfig, log: Logger, life: Lifecycle, allowInProcess: boolean, bus?: Awaited<ReturnType<typeof openBusFor>>) {
+async function startAgentPart(config: LoadedConfig, log: Logger, life: Lifecycle, allowInProcess: boolean, bus?: Bus) {
   const a = config.get(agentOptions);
   const b = config.get(busOptions);
   const theBus = bus ?? (await openBusFor(config, log, life, allowInProcess));
@@ -34,7 +34,7 @@ async function startAgentPart(config: LoadedConfig, log: Logger, life: Lifecycle
   return { deps, settings: agentSettings(config), simulated: a.libvirtUri === '' };
 }
 
-async function startAnalyzerPart(config: LoadedConfig, log: Logger, life: Lifecycle, bus: Awaited<ReturnType<typeof openBusFor>>, db: Awaited<ReturnType<typeof openDb>>) {
+async function startAnalyzerPart(config: LoadedConfig, log: Logger, life: Lifecycle, bus: Bus, db: Knex) {
   const dfs = openDfs(config.get(dfsOptions).dfsUrl, dataDir(config));
   life.add('DFS', () => dfs.close());
   const b = config.get(busOptions);
@@ -46,7 +46,7 @@ async function startAnalyzerPart(config: LoadedConfig, log: Logger, life: Lifecy
   return analyzer;
 }
 
-async function startApiPart(config: LoadedConfig, log: Logger, life: Lifecycle, db: Awaited<ReturnType<typeof openDb>>, serveUi: boolean) {
+async function startApiPart(config: LoadedConfig, log: Logger, life: Lifecycle, db: Knex, serveUi: boolean) {
   const o = config.get(apiOptions);
   const ui = serveUi && uiBuilt() ? uiDir() : undefined;
   if (serveUi && !ui) log.warn('the UI bundle is not built (npm run build); serving the API only');
@@ -88,7 +88,7 @@ export const COMMANDS: readonly Command[] = [
         await startAnalyzerPart(config, log, life, bus, db);
         const api = await startApiPart(config, log, life, db, true);
         const agent = await startAgentPart(config, log, life, true, bus);
-        const handle = runAgent(agent.deps, agent.settings, (r) => log.debug('agent cycle', { ...r }));
+        const handle = runAgent(agent.deps, agent.settings);
         life.add('agent', () => handle.stop());
         const banner = [
           '',

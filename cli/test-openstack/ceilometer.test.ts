@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { AmqpBus, createDatabase, dropDatabase, createLogger, openDatabase, type Delivery } from '@tally/common';
 import { writeTestNodeFile, SIM_FLAVORS, decodeNotification, computeSignature, type DomainSpec, type PyDict } from '@tally/ceilometer-publisher';
 import { decodeBody, type RawSample } from '@tally/analyzer';
-import { ADMIN_DB_URL, tally, eventually, type Proc } from '../test/helpers.js';
+import { ADMIN_DB_URL, tally, eventually, fixed, type Proc } from '../test/helpers.js';
 
 const AMQP_URL = process.env['TALLY_OS_AMQP_URL'];
 const CEILOMETER_SECRET = process.env['TALLY_OS_CEILOMETER_SECRET'];
@@ -113,7 +113,7 @@ test('a real ceilometer-agent-notification accepts, re-signs and re-publishes ev
   for (const uuid of DOMAINS.map((d) => d.uuid)) {
     const ts = cpu.filter((s) => s.resource_id === uuid).map((s) => s.timestampUs).sort((a, b) => a - b);
     assert.equal(ts.length, 2);
-    const want = ((ts[1]! - ts[0]!) / 1e6).toFixed(6);
+    const want = fixed(BigInt(ts[1]! - ts[0]!), 6);
     await eventually(`usage of ${uuid}`, 30_000, async () => {
       const rows = (await db.raw(`SELECT coalesce(sum(quantity), 0)::numeric(24,6)::text AS s FROM usage_records WHERE resource_id = ?`, [uuid])) as { rows: { s: string }[] };
       return rows.rows[0]?.s === want ? true : undefined;
