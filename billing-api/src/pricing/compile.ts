@@ -41,6 +41,8 @@ export interface CompiledRule {
   group: string | undefined;
   /** Fact names the conditions read. */
   reads: string[];
+  /** The conditions, normalised (values in canonical units), for comparison and display. */
+  conditions: { key: string; op: string; value: string }[];
   test: (facts: Facts) => boolean;
   outcomes: { key: string; value: CompiledValue }[];
 }
@@ -127,6 +129,12 @@ function checkOutcome(def: KeyDef, v: CompiledValue, pos: Pos): void {
   if (def.kind === 'outcome' && x.isNeg()) throw new Bad(pos, `${def.key} must not be negative`);
 }
 
+function normalise(c: Condition, currency: string): { key: string; op: string; value: string } {
+  if (c.value.kind === 'string') return { key: c.key, op: c.op, value: JSON.stringify(c.value.value) };
+  if (c.value.kind !== 'number') throw new Bad(c.pos, 'a test compares with a number or a string');
+  return { key: c.key, op: c.op, value: evalExpr(c.value.expr, c.pos).times(unitFactor(KEY_INDEX.get(c.key)!, c.value.unit, currency, c.pos)).toFixed() };
+}
+
 function compileCondition(c: Condition, currency: string): (f: Facts) => boolean {
   const def = KEY_INDEX.get(c.key)!;
   const key = c.key;
@@ -196,7 +204,7 @@ export function compilePolicy(policy: Policy, opts: CompileOptions = {}): Compil
       const test = conjunction(r.conditions.map((c) => compileCondition(c, currency)));
       rules.push({
         index, pos: r.pos, text: formatDslRule(r), salience, specificity: r.conditions.length, group,
-        reads: [...new Set(r.conditions.map((c) => c.key))], test, outcomes,
+        reads: [...new Set(r.conditions.map((c) => c.key))], conditions: r.conditions.map((c) => normalise(c, currency)), test, outcomes,
       });
     } catch (err) {
       if (!(err instanceof Bad)) throw err;

@@ -101,7 +101,7 @@ function matchAhead(lx: Lexer, words: readonly string[]): boolean {
 
 function parseCondition(lx: Lexer): Condition {
   const { def, pos } = parsePhrase(lx);
-  if (def.kind === 'outcome' || def.kind === 'control') throw fail(pos, ['a fact'], `${def.key} is a price element, it cannot be tested`);
+  if (def.kind === 'outcome' || def.kind === 'control') throw fail(pos, ['"then"'], `${def.key} is a price element, not a fact to test: expected "then" before it`);
   expectWord(lx, 'is');
   let op: CompareOp = '=';
   for (const [words, o] of MODIFIERS) {
