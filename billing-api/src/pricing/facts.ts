@@ -120,17 +120,30 @@ export function basesOf(u: UsageInput, quantity: Decimal): Bases {
   return { seconds: { n: seconds, d: one }, hours: { n: seconds, d: h }, cpuHours, gbHours, units: { n: quantity, d: one } };
 }
 
-/** Pool free capacity in force at a time: the latest sample at or before it. */
+const validated = new WeakMap<readonly CapacitySample[], { t: number; free: Decimal }[]>();
+
+/** Pool free capacity in force at a time: the latest sample at or before it (samples are validated once per array). */
 export function freeAt(samples: readonly CapacitySample[] | undefined, at: Date, pool: string): Decimal | undefined {
-  let best: CapacitySample | undefined;
-  samples?.forEach((s, i) => {
-    if (s.at.getTime() <= at.getTime() && (!best || s.at.getTime() >= best.at.getTime())) {
+  if (!samples) return undefined;
+  let sorted = validated.get(samples);
+  if (!sorted) {
+    sorted = samples.map((s, i) => {
       const v = parseDecimal(`pools.${pool}[${i}].free`, s.free);
       if (v.gt(1)) throw new ValidationError(`pools.${pool}[${i}].free`, 'must be between 0 and 1');
-      best = s;
-    }
-  });
-  return best ? new Money(best.free) : undefined;
+      return { t: s.at.getTime(), free: v };
+    }).sort((a, b) => a.t - b.t);
+    validated.set(samples, sorted);
+  }
+  // Binary search for the last sample at or before `at`.
+  let lo = 0;
+  let hi = sorted.length;
+  const t = at.getTime();
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]!.t <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? undefined : sorted[lo - 1]!.free;
 }
 
 /** Facts common to usage records and events: account, time of day, resource. */
