@@ -11,6 +11,7 @@ import { apiOptions, startApi } from '@tally/billing-api';
 import { uiDir, uiBuilt } from '@tally/horizon-panel';
 import { Lifecycle } from './shutdown.js';
 import { dataDir, openBusFor, openDb } from './parts.js';
+import { runPolicyCommand } from './policy-command.js';
 
 export interface Command {
   name: string;
@@ -158,6 +159,12 @@ export const COMMANDS: readonly Command[] = [
         await life.stopAll();
       }
     },
+  },
+  {
+    name: 'policy',
+    summary: 'Pricing policies: validate|format|explain FILE (see docs/pricing.md)',
+    groups: [],
+    run: (config) => Promise.resolve(runPolicyCommand(config.positionals)),
   },
 ];
 

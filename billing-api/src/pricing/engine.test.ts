@@ -37,7 +37,7 @@ test('activation group: only the first matching rule of a group fires', () => {
   const policy = [
     'CLIENT_TYPE = "Platinum", TOKENS_PER_HOUR = 1, ACTIVATION_GROUP = "promo"',
     'RESOURCE_TYPE = "m1.small", COST_PER_HOUR = 3, ACTIVATION_GROUP = "promo", PRIORITY = 1',
-    'COST_PER_CPU_HOUR = 7',
+    'MINIMUM_SECONDS = 60',
   ].join('\n');
   const { inf } = price(policy);
   assert.deepEqual(inf.fired.map((r) => r.pos.line), [2, 3]);
