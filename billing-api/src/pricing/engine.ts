@@ -32,7 +32,8 @@ export interface Inference {
 /** Run the rules over `facts` to a fixed point. Derived facts are added to `facts`. */
 export function infer(policy: CompiledPolicy, facts: Facts): Inference {
   const event = facts['EVENT'];
-  const cands = (typeof event === 'string' ? policy.byEvent.get(event) : undefined) ?? policy.anyEvent;
+  const type = facts['RESOURCE_TYPE'];
+  const cands = policy.candidates(typeof event === 'string' ? event : undefined, typeof type === 'string' ? type : undefined);
   const n = cands.length;
   const matched = new Uint8Array(n);
   const done = new Uint8Array(n);

@@ -120,16 +120,32 @@ interface Item {
   facts: Facts;
   inf: Inference;
   label: string | null;
-  source: Record<string, string>;
+  source: () => Record<string, string>;
+}
+
+/** Define an enumerable property computed on first read (explanations are built for every line, read for few). */
+export function lazy<T extends object>(obj: T, key: keyof T & string, make: () => unknown): void {
+  let value: unknown;
+  let made = false;
+  Object.defineProperty(obj, key, {
+    enumerable: true, configurable: true,
+    get: () => {
+      if (!made) {
+        value = make();
+        made = true;
+      }
+      return value;
+    },
+  });
 }
 
 function explanationOf(it: Pick<Item, 'facts' | 'inf' | 'label' | 'source'>): Explanation {
-  return {
-    source: it.source, policyVersion: it.label, facts: showFacts(it.facts),
-    rules: it.inf.fired.map((r) => ({ line: r.pos.line, rule: r.text })),
-    shadowed: it.inf.shadowed.map((s) => ({ line: s.rule.pos.line, key: s.key, byLine: s.by.pos.line })),
-    rates: [], conversions: [], rounding: ROUNDING_TEXT,
-  };
+  const ex = { source: {}, policyVersion: it.label, facts: {}, rules: [], shadowed: [], rates: [], conversions: [], rounding: ROUNDING_TEXT } as Explanation;
+  lazy(ex, 'source', it.source);
+  lazy(ex, 'facts', () => showFacts(it.facts));
+  lazy(ex, 'rules', () => it.inf.fired.map((r) => ({ line: r.pos.line, rule: r.text })));
+  lazy(ex, 'shadowed', () => it.inf.shadowed.map((s) => ({ line: s.rule.pos.line, key: s.key, byLine: s.by.pos.line })));
+  return ex;
 }
 
 function collectItems(source: PolicySource, input: RatingInput, period: RatingPeriod): Item[] {
@@ -148,7 +164,7 @@ function collectItems(source: PolicySource, input: RatingInput, period: RatingPe
     const facts = usageFacts(input, u, quantity, firstSeen.get(u.resourceId)!);
     return {
       kind: 'usage', projectId: u.projectId, resourceId: u.resourceId, resourceType: u.flavorName, event: facts['EVENT'] as string,
-      start: u.windowStart, end: u.windowEnd, bases: basesOf(u, quantity), facts, inf: infer(policy, facts), label, source: usageSource(u),
+      start: u.windowStart, end: u.windowEnd, bases: basesOf(u, quantity), facts, inf: infer(policy, facts), label, source: () => usageSource(u),
     };
   });
   (input.events ?? []).forEach((e, i) => {
@@ -164,7 +180,7 @@ function collectItems(source: PolicySource, input: RatingInput, period: RatingPe
     items.push({
       kind: 'one-off', projectId: e.projectId, resourceId: e.resourceId ?? null, resourceType: e.resourceType ?? null, event: e.event, start: e.at, end: e.at,
       bases: { seconds: { n: zero, d: one }, hours: { n: zero, d: one }, cpuHours: null, gbHours: null, units: { n: quantity, d: one } }, facts, inf: infer(policy, facts), label,
-      source: { event: e.event, at: e.at.toISOString(), quantity: quantity.toFixed() },
+      source: () => ({ event: e.event, at: e.at.toISOString(), quantity: quantity.toFixed() }),
     });
   });
   return items;
