@@ -180,6 +180,10 @@ test('bad input is refused naming the field', () => {
   assert.equal(field(() => rate(p, { usage: [rec(0, { windowEnd: at(0) })] })), 'usage[0].windowEnd');
   assert.equal(field(() => rate(p, { usage: [rec(0)], resources: { 'vm-1': { pool: 'a' } }, pools: { a: [{ at: at(0), free: '1.5' }] } })), 'pools.a[0].free');
   assert.equal(field(() => rate(p, {}, [], { start: at(1), end: at(1) })), 'period.end');
+  assert.equal(field(() => rate(p, { usage: [rec(0, { windowStart: '2026-11-01' as unknown as Date })] })), 'usage[0].windowStart');
+  assert.equal(field(() => rate(p, { events: [{ at: new Date('nope'), projectId: 'p1', event: 'x' }] })), 'events[0].at');
+  const usd = loadPolicy('COST_PER_HOUR = 1', { currency: 'USD' });
+  assert.equal(field(() => ratePeriod([{ effectiveFrom: at(0), policy: loadPolicy(p), label: 'a' }, { effectiveFrom: at(5), policy: usd, label: 'b' }], { usage: [] }, NOV)), 'policy');
 });
 
 test('dynamic mode settles on release as the sum of cheap and scarce periods, never above on-demand', () => {

@@ -108,6 +108,11 @@ interface Item {
 }
 
 function collectItems(source: PolicySource, input: RatingInput, period: RatingPeriod): Item[] {
+  const bad = input.usage.findIndex((u) => !(u.windowStart instanceof Date) || Number.isNaN(u.windowStart.getTime()));
+  if (bad >= 0) throw new ValidationError(`usage[${bad}].windowStart`, 'must be a date');
+  (input.events ?? []).forEach((e, i) => {
+    if (!(e.at instanceof Date) || Number.isNaN(e.at.getTime())) throw new ValidationError(`events[${i}].at`, 'must be a date');
+  });
   const inPeriod = (d: Date) => d.getTime() >= period.start.getTime() && d.getTime() < period.end.getTime();
   const firstSeen = new Map<string, Date>();
   for (const u of input.usage) {
@@ -118,6 +123,9 @@ function collectItems(source: PolicySource, input: RatingInput, period: RatingPe
     .sort((a, b) => a.u.windowStart.getTime() - b.u.windowStart.getTime() || cmp(a.u.resourceId, b.u.resourceId) || cmp(a.u.meter, b.u.meter));
   const items: Item[] = usage.map(({ u, i }) => {
     const quantity = parseDecimal(`usage[${i}].quantity`, u.quantity);
+    for (const f of ['windowStart', 'windowEnd'] as const) {
+      if (!(u[f] instanceof Date) || Number.isNaN(u[f].getTime())) throw new ValidationError(`usage[${i}].${f}`, 'must be a date');
+    }
     if (!(u.windowEnd.getTime() > u.windowStart.getTime())) throw new ValidationError(`usage[${i}].windowEnd`, 'must be after windowStart');
     const { policy, label } = versionAt(source, u.windowStart);
     const facts = usageFacts(input, u, quantity, firstSeen.get(u.resourceId)!);
@@ -159,6 +167,10 @@ function usageSource(u: UsageInput): Record<string, string> {
  */
 export function ratePeriod(source: PolicySource, input: RatingInput, period: RatingPeriod, rates: readonly TokenRate[] = []): RatingResult {
   if (!(period.end.getTime() > period.start.getTime())) throw new ValidationError('period.end', 'must be after period.start');
+  if (Array.isArray(source)) {
+    const currencies = new Set((source as readonly PolicyVersion[]).map((v) => v.policy.currency));
+    if (currencies.size > 1) throw new ValidationError('policy', `all versions must share one currency, got ${[...currencies].join(', ')}`);
+  }
   const items = collectItems(source, input, period);
   const currency = versionAt(source, new Date(period.end.getTime() - 1)).policy.currency;
   // Volume tiers price by the period total, so total every tiered element first.
