@@ -197,3 +197,15 @@ test('dynamic mode settles on release as the sum of cheap and scarce periods, ne
   assert.equal(s.saving.toFixed(), '0.032');
   assert.equal(s.lines, 4);
 });
+
+test('quote: dynamic items priced hour by hour at night and day, one-off events, a monthly fee', () => {
+  const policy = loadPolicy(`${DYN}\nEVENT = "ONE_OFF SERVICE 1", ONE_OFF_COST = 1\nEVENT = "Billing Period", RECURRING_COST_PER_MONTH = 30`);
+  // 19:00-23:00 UTC: one day hour at 0.04, three night hours at 0.02; the fee: 4 h of a 720-h month x 30 = 0.166667.
+  const q = quote(policy, {
+    projectId: 'p1', durationSeconds: String(4 * 3600), start: at(19),
+    items: [{ resourceType: 'm1.small', billingMode: 'dynamic' }, { event: 'ONE_OFF SERVICE 1' }],
+  }, { now: at(18), validForSeconds: 60 });
+  assert.deepEqual(amounts(q), ['usage:0.04', 'usage:0.02', 'usage:0.02', 'usage:0.02', 'one-off:1', 'recurring:0.166667']);
+  assert.equal(q.total.toFixed(), '1.266667');
+  assert.equal(q.expiresAt.toISOString(), '2026-11-01T18:01:00.000Z');
+});
