@@ -59,6 +59,8 @@ export interface Quote {
 /** Default validity of a quote: 15 minutes. */
 export const QUOTE_VALID_SECONDS = 900;
 const MAX_QUOTE_SECONDS = 366 * 86400;
+/** Most resource-hours one quote prices (each is a rated window). */
+const MAX_QUOTE_WINDOWS = 1_000_000;
 
 /** Price a quote; `now` is injected (pure apart from the default random id). */
 export function quote(source: PolicySource, req: QuoteRequest, opts: { now: Date; id?: string; validForSeconds?: number; rates?: readonly TokenRate[] }): Quote {
@@ -66,6 +68,9 @@ export function quote(source: PolicySource, req: QuoteRequest, opts: { now: Date
   if (duration.isZero() || duration.gt(MAX_QUOTE_SECONDS) || duration.decimalPlaces() > 3) {
     throw new ValidationError('durationSeconds', `must be above 0, at most ${MAX_QUOTE_SECONDS} and have at most 3 decimals`);
   }
+  const hours = duration.div(3600).ceil().toNumber();
+  const windows = req.items.reduce((n, it) => n + (it.event === undefined ? (it.count ?? 1) * hours : 0), 0);
+  if (windows > MAX_QUOTE_WINDOWS) throw new ValidationError('items', `quote too large: ${windows} resource-hours (at most ${MAX_QUOTE_WINDOWS})`);
   const start = req.start ?? opts.now;
   const end = new Date(start.getTime() + duration.times(1000).toNumber());
   const usage: UsageInput[] = [];

@@ -163,6 +163,7 @@ test('quote: line by line, an id and a 15-minute expiry', () => {
   assert.equal(q.total.toFixed(), '0.15');
   assert.equal(q.lines.length, 6);
   assert.throws(() => quote(loadPolicy(DEFAULT_POLICY_TEXT), { projectId: 'p', items: [], durationSeconds: '0' }, { now: at(0) }), /durationSeconds/);
+  assert.throws(() => quote(loadPolicy(DEFAULT_POLICY_TEXT), { projectId: 'p', items: [{ count: 10_000 }], durationSeconds: String(366 * 86400) }, { now: at(0) }), /quote too large/);
 });
 
 test('bad input is refused naming the field', () => {
