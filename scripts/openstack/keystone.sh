@@ -67,6 +67,9 @@ start)
   state=$(cd "$state" && pwd)
   # The postgres user must be able to reach its data directory inside STATE_DIR.
   chmod o+x "$state"
+  if ! runuser -u postgres -- test -x "$state"; then
+    echo "the postgres user cannot enter $state: make its parent directories traversable (chmod o+x)" >&2; exit 1
+  fi
   pgdata=$state/pg sock=$state/pgsock ks=$state/keystone
   mkdir -p "$sock" "$state/pglog" "$ks/log"
   chown postgres "$sock" "$state/pglog"
