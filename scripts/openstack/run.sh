@@ -11,7 +11,7 @@ bash "$here/ceilometer.sh" install
 bash "$here/ceilometer.sh" start "$state"
 bash "$here/keystone.sh" install
 chmod o+x "$state"  # keystone.sh's private PostgreSQL runs as the postgres user
-bash "$here/keystone.sh" start "$state/keystone"
+KEYSTONE_SHORT_PORT=${KEYSTONE_SHORT_PORT:-5001} bash "$here/keystone.sh" start "$state/keystone"
 export TALLY_OS_KEYSTONE_ENV="$state/keystone/keystone.env"
 export TALLY_OS_AMQP_URL="amqp://guest:guest@127.0.0.1:5672/${TALLY_OS_VHOST:-tally_openstack}"
 export TALLY_OS_CEILOMETER_SECRET="${TALLY_OS_CEILOMETER_SECRET:-notification-agent-secret}"
