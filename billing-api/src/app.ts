@@ -10,6 +10,7 @@ import { errorMiddleware, type RequestState } from './http-errors.js';
 import { authMiddleware, type AuthStrategy, type TokenValidator } from './auth/middleware.js';
 import { Policy } from './auth/policy.js';
 import { serveStatic } from './static-files.js';
+import { RouteSet, type RouteSpec } from './api/v1/route.js';
 
 export type { AuthStrategy } from './auth/middleware.js';
 
@@ -38,8 +39,11 @@ const NOAUTH_BANNER = [
   '*****************************************************************************',
 ];
 
+/** The Koa app with the list of its v1 routes (method, path, rule). */
+export type TallyApp = Koa & { routes: readonly RouteSpec[] };
+
 /** Build the Koa app. */
-export function createApp(deps: AppDeps): Koa {
+export function createApp(deps: AppDeps): TallyApp {
   if (deps.auth === 'noauth') for (const line of NOAUTH_BANNER) deps.log.warn(line);
   else if (deps.auth === 'keystone' && !deps.keystone) throw new Error('auth-strategy keystone needs a token validator');
   const policy = deps.policy ?? new Policy();
@@ -74,11 +78,13 @@ export function createApp(deps: AppDeps): Koa {
     return p === '/v1' || p.startsWith('/v1/') ? authenticate(ctx, next) : next();
   });
   const v1 = new Router({ sensitive: true });
-  projectsRoutes(v1, { db: deps.db, clock }, policy);
+  const routes = new RouteSet(v1, policy);
+  projectsRoutes(routes, { db: deps.db, clock }, policy);
+  (app as TallyApp).routes = routes.specs;
   app.use(v1.routes());
   app.use(v1.allowedMethods({ throw: true }));
   app.use(router.allowedMethods({ throw: true }));
   if (deps.uiDir !== undefined) app.use(serveStatic(deps.uiDir));
   app.on('error', (err: unknown) => deps.log.error('unhandled koa error', { err }));
-  return app;
+  return app as TallyApp;
 }

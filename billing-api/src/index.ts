@@ -2,7 +2,8 @@
  * `@tally/billing-api`: rating, pricing policies, the charges use cases and the Koa API.
  * The CLI workspace wires these together (there is no main.ts here).
  */
-export { createApp, type AppDeps, type AuthStrategy } from './app.js';
+export { createApp, type AppDeps, type AuthStrategy, type TallyApp } from './app.js';
+export type { RouteSpec, Method } from './api/v1/route.js';
 export { startApi, apiOptions, authFromOptions, type RunningApi } from './server.js';
 export { KeystoneValidator, UnauthenticatedError, type KeystoneSettings } from './auth/keystone.js';
 export { Policy, ForbiddenError, RULE_DEFAULTS, loadPolicy, parsePolicyFile, renderPolicySample, type RuleDefault } from './auth/policy.js';

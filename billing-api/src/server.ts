@@ -8,6 +8,7 @@ import { defineOptions, opt, ValidationError, type OptionValues } from '@tally/c
 import { createApp, type AppDeps } from './app.js';
 import { KeystoneValidator } from './auth/keystone.js';
 import { loadPolicy } from './auth/policy.js';
+import type { RouteSpec } from './api/v1/route.js';
 
 /**
  * billing-api's options. `--host` and `--port` are the API's: it is the only
@@ -49,6 +50,8 @@ export function authFromOptions(o: OptionValues<typeof apiOptions>): Pick<AppDep
 export interface RunningApi {
   /** Base URL, e.g. http://127.0.0.1:8889 */
   url: string;
+  /** Every v1 route with the policy rule it names. */
+  routes: readonly RouteSpec[];
   /** Stop accepting connections, close idle and open ones, and wait. Does not close `deps.db`. */
   close(): Promise<void>;
 }
@@ -73,6 +76,7 @@ export async function startApi(deps: AppDeps, opts: { host: string; port: number
   deps.log.info('billing-api listening', { url, auth: deps.auth, ui: deps.uiDir ?? 'not served' });
   return {
     url,
+    routes: app.routes,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
