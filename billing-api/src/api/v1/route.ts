@@ -23,10 +23,14 @@ export interface RouteSpec {
 
 /** The handler gets the authorized caller; `target` is what the rule is checked against. */
 export interface RouteDef<T> extends RouteSpec {
+  /**
+   * The rule's target (e.g. `{project_id}`), from the path only: authorization comes
+   * before the query and body are read, so a caller who may not call the route
+   * learns nothing from validation errors.
+   */
+  target?: (ctx: Context) => Target | Promise<Target>;
   /** Parse the request into the handler's input (throws ValidationError naming the field). */
   parse: (ctx: Context) => T | Promise<T>;
-  /** The rule's target (e.g. `{project_id}`), from the parsed input. */
-  target?: (input: T, ctx: Context) => Target | Promise<Target>;
   handle: (input: T, creds: Credentials, ctx: Context) => Promise<unknown>;
   /** Status of a successful answer (default 200). */
   status?: number;
@@ -44,15 +48,11 @@ export class RouteSet {
     this.specs.push({ method, path, rule, summary });
     const m = method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
     this.router[m](path, async (ctx: Context) => {
-      const input = await def.parse(ctx);
-      const target = def.target ? await def.target(input, ctx) : {};
+      const target = def.target ? await def.target(ctx) : {};
       const creds = authorize(ctx, this.policy, rule, target);
+      const input = await def.parse(ctx);
       const body = await def.handle(input, creds, ctx);
-      if (typeof body === 'string') {
-        ctx.body = body;
-      } else if (body !== undefined) {
-        ctx.body = body;
-      }
+      if (body !== undefined) ctx.body = body;
       ctx.status = def.status ?? 200;
     });
   }

@@ -27,8 +27,8 @@ export function projectsRoutes(routes: RouteSet, deps: ChargesDeps, policy: Poli
   routes.add({
     method: 'GET', path: '/v1/projects/:id/charges', rule: 'billing:charges:get',
     summary: "A project's charges for a period: total, per resource, per day",
+    target: (ctx) => ({ project_id: parseProjectId(ctx.params['id'] ?? '') }),
     parse: (ctx) => ({ projectId: parseProjectId(ctx.params['id'] ?? ''), ...parsePeriodQuery(ctx.query) }),
-    target: (input) => ({ project_id: input.projectId }),
     handle: (input) => projectCharges(deps, input),
   });
 }
