@@ -20,3 +20,5 @@ export {
 } from './rating.js';
 export { resolvePeriod, parseTimestamp, monthStart, type Period } from './period.js';
 export { REQUEST_ID_HEADER, type ErrorBody } from './http-errors.js';
+// The pricing core (policy languages, rule engine, rating, quotes): see docs/pricing.md.
+export * from './pricing/index.js';
