@@ -8,7 +8,7 @@ import { UnavailableError, type Knex, type Logger } from '@tally/common';
 import { projectsRoutes } from './api/v1/projects/routes.js';
 import { errorMiddleware, type RequestState } from './http-errors.js';
 import { authMiddleware, type AuthStrategy, type TokenValidator } from './auth/middleware.js';
-import { Policy } from './auth/policy.js';
+import { AccessPolicy } from './auth/policy.js';
 import { serveStatic } from './static-files.js';
 import { RouteSet, type RouteSpec } from './api/v1/route.js';
 
@@ -26,7 +26,7 @@ export interface AppDeps {
   /** Keystone's URL, for 401s' `WWW-Authenticate`. */
   keystoneUrl?: string;
   /** The policy (default: the defaults in code). */
-  policy?: Policy;
+  policy?: AccessPolicy;
   /** Folder of the built UI (from `@tally/horizon-panel`'s `uiDir()`); served at `/` when given. */
   uiDir?: string;
 }
@@ -46,7 +46,7 @@ export type TallyApp = Koa & { routes: readonly RouteSpec[] };
 export function createApp(deps: AppDeps): TallyApp {
   if (deps.auth === 'noauth') for (const line of NOAUTH_BANNER) deps.log.warn(line);
   else if (deps.auth === 'keystone' && !deps.keystone) throw new Error('auth-strategy keystone needs a token validator');
-  const policy = deps.policy ?? new Policy();
+  const policy = deps.policy ?? new AccessPolicy();
 
   const clock = deps.clock ?? (() => new Date());
   const app = new Koa();

@@ -6,7 +6,7 @@ export { createApp, type AppDeps, type AuthStrategy, type TallyApp } from './app
 export type { RouteSpec, Method } from './api/v1/route.js';
 export { startApi, apiOptions, authFromOptions, type RunningApi } from './server.js';
 export { KeystoneValidator, UnauthenticatedError, type KeystoneSettings } from './auth/keystone.js';
-export { Policy, ForbiddenError, RULE_DEFAULTS, loadPolicy, parsePolicyFile, renderPolicySample, type RuleDefault } from './auth/policy.js';
+export { AccessPolicy, ForbiddenError, RULE_DEFAULTS, loadAccessPolicy, parseAccessPolicyFile, renderAccessPolicySample, type RuleDefault } from './auth/policy.js';
 export { parseCheck, evaluate, type Check, type Credentials, type Target } from './auth/rules.js';
 export { NOAUTH_CREDENTIALS, type TokenValidator } from './auth/middleware.js';
 export { billingMigrations, loadPolicyAt, NoPolicyError, type StoredPolicy } from './policy.js';

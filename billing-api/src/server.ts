@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { defineOptions, opt, ValidationError, type OptionValues } from '@tally/common';
 import { createApp, type AppDeps } from './app.js';
 import { KeystoneValidator } from './auth/keystone.js';
-import { loadPolicy } from './auth/policy.js';
+import { loadAccessPolicy } from './auth/policy.js';
 import type { RouteSpec } from './api/v1/route.js';
 
 /**
@@ -35,7 +35,7 @@ export const apiOptions = defineOptions('api', 'The billing API (Koa HTTP server
 
 /** The auth parts of {@link AppDeps} from the API options: a Keystone validator and the policy. Throws naming a bad option. */
 export function authFromOptions(o: OptionValues<typeof apiOptions>): Pick<AppDeps, 'auth' | 'keystone' | 'keystoneUrl' | 'policy'> {
-  const policy = loadPolicy(o.policyFile);
+  const policy = loadAccessPolicy(o.policyFile);
   if (o.authStrategy === 'noauth') return { auth: 'noauth', policy };
   if (o.keystoneUrl === '') throw new ValidationError('keystone-url', 'is required with auth-strategy keystone');
   if (o.keystonePassword === '') throw new ValidationError('keystone-password', 'is required with auth-strategy keystone');

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createDatabase, dropDatabase, migrate, openDatabase, createLogger, type Knex } from '@tally/common';
 import { analyzerMigrations } from '@tally/analyzer';
-import { billingMigrations, startApi, KeystoneValidator, Policy, type RunningApi, type KeystoneSettings } from '@tally/billing-api';
+import { billingMigrations, startApi, KeystoneValidator, AccessPolicy, type RunningApi, type KeystoneSettings } from '@tally/billing-api';
 import { ADMIN_DB_URL } from '../test/helpers.js';
 
 /** keystone.env as a map; throws when the tier was not started by run.sh. */
@@ -58,7 +58,7 @@ export function serviceSettings(env: Record<string, string>, cacheTtlMs: number)
 }
 
 /** A billing API with Keystone auth on a fresh database (every migration applied). */
-export async function keystoneApi(validator: KeystoneValidator, keystoneUrl: string, policy = new Policy()):
+export async function keystoneApi(validator: KeystoneValidator, keystoneUrl: string, policy = new AccessPolicy()):
   Promise<{ api: RunningApi; db: Knex; close(): Promise<void> }> {
   const name = `tally_os_api_${process.pid}_${randomBytes(4).toString('hex')}`;
   const db = openDatabase(await createDatabase(ADMIN_DB_URL, name), 4);

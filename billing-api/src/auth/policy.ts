@@ -57,7 +57,7 @@ export class ForbiddenError extends TallyError {
 }
 
 /** The loaded policy: defaults with overrides applied, all parsed. */
-export class Policy {
+export class AccessPolicy {
   private readonly rules: Map<string, Check>;
 
   /** `overrides`: rule name → check string (from a policy file). Throws ValidationError naming the bad rule. */
@@ -89,7 +89,7 @@ export class Policy {
 }
 
 /** Parse a YAML (or JSON) policy file's text into overrides. */
-export function parsePolicyFile(text: string, source = 'policy file'): Record<string, string> {
+export function parseAccessPolicyFile(text: string, source = 'policy file'): Record<string, string> {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -107,19 +107,19 @@ export function parsePolicyFile(text: string, source = 'policy file'): Record<st
 }
 
 /** Load the policy: defaults, plus the file's overrides when `path` is not empty. */
-export function loadPolicy(path: string): Policy {
-  if (path === '') return new Policy();
+export function loadAccessPolicy(path: string): AccessPolicy {
+  if (path === '') return new AccessPolicy();
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new ValidationError('policy-file', `cannot read ${path}: ${(e as Error).message}`);
   }
-  return new Policy(parsePolicyFile(text, path));
+  return new AccessPolicy(parseAccessPolicyFile(text, path));
 }
 
 /** The commented sample policy file, like oslopolicy-sample-generator's output. */
-export function renderPolicySample(): string {
+export function renderAccessPolicySample(): string {
   const lines = ['# billing-api policy (YAML). Every rule below shows its default; uncomment to override.', ''];
   for (const d of RULE_DEFAULTS) {
     lines.push(`# ${d.description}`);

@@ -7,7 +7,7 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { authorize } from '../../auth/middleware.js';
-import type { Policy } from '../../auth/policy.js';
+import type { AccessPolicy } from '../../auth/policy.js';
 import type { Credentials, Target } from '../../auth/rules.js';
 
 /** HTTP methods the API uses. */
@@ -40,7 +40,7 @@ export interface RouteDef<T> extends RouteSpec {
 export class RouteSet {
   readonly specs: RouteSpec[] = [];
 
-  constructor(private readonly router: Router, private readonly policy: Policy) {}
+  constructor(private readonly router: Router, private readonly policy: AccessPolicy) {}
 
   /** Mount one route. */
   add<T>(def: RouteDef<T>): void {

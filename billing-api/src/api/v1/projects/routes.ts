@@ -4,13 +4,13 @@
  */
 import { listProjects, projectCharges, type ChargesDeps } from '../../../charges.js';
 import { isAdmin } from '../../../auth/middleware.js';
-import type { Policy } from '../../../auth/policy.js';
+import type { AccessPolicy } from '../../../auth/policy.js';
 import { formatTotal, sum } from '../../../rating.js';
 import type { RouteSet } from '../route.js';
 import { parsePeriodQuery, parseProjectId } from './schemas.js';
 
 /** Mount the projects routes. */
-export function projectsRoutes(routes: RouteSet, deps: ChargesDeps, policy: Policy): void {
+export function projectsRoutes(routes: RouteSet, deps: ChargesDeps, policy: AccessPolicy): void {
   routes.add({
     method: 'GET', path: '/v1/projects', rule: 'billing:projects:list',
     summary: 'Projects with their totals for a period (non-admins: their own project only)',
