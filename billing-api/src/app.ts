@@ -11,6 +11,8 @@ import { authMiddleware, type AuthStrategy, type TokenValidator } from './auth/m
 import { AccessPolicy } from './auth/policy.js';
 import { serveStatic } from './static-files.js';
 import { RouteSet, type RouteSpec } from './api/v1/route.js';
+import { policyRoutes } from './api/v1/policies/routes.js';
+import { accountRoutes } from './api/v1/accounts/routes.js';
 
 export type { AuthStrategy } from './auth/middleware.js';
 
@@ -80,6 +82,8 @@ export function createApp(deps: AppDeps): TallyApp {
   const v1 = new Router({ sensitive: true });
   const routes = new RouteSet(v1, policy);
   projectsRoutes(routes, { db: deps.db, clock }, policy);
+  policyRoutes(routes, { db: deps.db, clock });
+  accountRoutes(routes, { db: deps.db, log: deps.log, clock });
   (app as TallyApp).routes = routes.specs;
   app.use(v1.routes());
   app.use(v1.allowedMethods({ throw: true }));
