@@ -128,3 +128,27 @@ describe('pricing policies', () => {
     assert.ok(r.body.events[1].after.source.includes('0.0500'));
   });
 });
+
+describe('documents', () => {
+  test('GET /v1/openapi.json is OpenAPI 3.1 listing every route with its policy rule, without a token', async () => {
+    const r = await call(strict, 'GET', '/v1/openapi.json');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.openapi, '3.1.0');
+    let n = 0;
+    for (const spec of strict.routes) {
+      const op = r.body.paths[spec.path.replace(/:([A-Za-z_]+)/g, '{$1}')]?.[spec.method.toLowerCase()];
+      assert.ok(op, `${spec.method} ${spec.path}`);
+      assert.equal(op['x-policy-rule'], spec.rule);
+      n++;
+    }
+    assert.ok(n >= 20);
+    assert.equal(r.body.components.securitySchemes.keystone.name, 'X-Auth-Token');
+  });
+  test('GET /metrics counts requests per route pattern and status', async () => {
+    await call(strict, 'GET', '/v1/projects/p1/charges');
+    const r = await call(strict, 'GET', '/metrics');
+    assert.equal(r.status, 200);
+    assert.match(r.body, /tally_api_requests_total\{method="GET",route="\/v1\/projects\/:id\/charges",status="200"\} \d+/);
+    assert.match(r.body, /tally_api_request_duration_seconds_bucket\{method="GET",route="\/v1\/projects\/:id\/charges",le="\+Inf"\} \d+/);
+  });
+});
