@@ -156,3 +156,19 @@ describe('prepaid wallets', () => {
     assert.equal(await ledgerSum(t.db), '0');
   });
 });
+
+describe('the schedule', () => {
+  test('a tick debits wallets and bills the previous month for every account, once', async () => {
+    const { billingTick } = await import('../src/invoices/schedule.js');
+    await createAccount(t.db, admin, { id: 'sched-1', name: 's', currency: 'EUR', scheme: 'postpaid', lowBalanceThreshold: '0', projects: ['sched-p'] });
+    await billingTick({ db: t.db, log }, new Date('2026-11-02T08:10:00Z'));
+    await billingTick({ db: t.db, log }, new Date('2026-11-02T09:10:00Z'));
+    const n = (await t.db('invoices').where({ account_id: 'sched-1' }).count('* as n')) as { n: string }[];
+    assert.equal(Number(n[0]!.n), 1);
+    const accounts = (await t.db('accounts').count('* as n')) as { n: string }[];
+    const octInvoices = (await t.db('invoices').where({ period_start: OCT.start, period_end: OCT.end }).count('* as n')) as { n: string }[];
+    assert.equal(octInvoices[0]!.n, accounts[0]!.n);
+    assert.equal((await getAccount(t.db, 'wallet-1')).charged_until, '2026-11-02T09:00:00.000Z');
+    assert.equal(await ledgerSum(t.db), '0');
+  });
+});
