@@ -3,7 +3,7 @@
  * core and every live policy version.
  */
 import type { Knex } from '@tally/common';
-import { ratePeriod, type RatingResult, type UsageInput } from '../pricing/index.js';
+import { ratePeriod, type PolicyVersion, type RatingResult, type UsageInput } from '../pricing/index.js';
 import { policyVersions } from '../policies/store.js';
 
 interface UsageRow {
@@ -19,9 +19,9 @@ interface UsageRow {
   memory_mb: number | null;
 }
 
-/** Rate `[start, end)` for `projectIds` (usage windows starting in the period). */
-export async function rateProjects(db: Knex | Knex.Transaction, projectIds: readonly string[], period: { start: Date; end: Date }): Promise<RatingResult> {
-  const versions = await policyVersions(db);
+/** Rate `[start, end)` for `projectIds` (usage windows starting in the period); `versions` default to every live one. */
+export async function rateProjects(db: Knex | Knex.Transaction, projectIds: readonly string[], period: { start: Date; end: Date }, versions?: PolicyVersion[]): Promise<RatingResult> {
+  versions ??= await policyVersions(db);
   const rows = projectIds.length === 0 ? [] : ((await db('usage_records')
     .whereIn('project_id', projectIds as string[])
     .where('window_start', '>=', period.start).where('window_start', '<', period.end)

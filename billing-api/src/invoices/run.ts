@@ -10,7 +10,8 @@ import type { Knex, Logger } from '@tally/common';
 import { rateProjects } from './rate-account.js';
 import { accountProjects } from '../accounts/accounts.js';
 import { chargeWallet } from '../accounts/charge.js';
-import type { PricedLine } from '../pricing/index.js';
+import type { PolicyVersion, PricedLine } from '../pricing/index.js';
+import { policyVersions } from '../policies/store.js';
 
 /** The invoice id of an account and period (stable across reruns and replicas). */
 export function invoiceId(accountId: string, start: Date, end: Date): string {
@@ -23,14 +24,17 @@ function describe(l: PricedLine): string {
 }
 
 /** Build the account's invoice for the period unless it exists. Returns the id and whether this call created it. */
-export async function invoiceAccount(db: Knex, accountId: string, period: { start: Date; end: Date }, runId: string | null): Promise<{ id: string; created: boolean }> {
+export async function invoiceAccount(db: Knex, accountId: string, period: { start: Date; end: Date }, runId: string | null, versions?: PolicyVersion[]): Promise<{ id: string; created: boolean }> {
   const id = invoiceId(accountId, period.start, period.end);
   return db.transaction(async (trx) => {
+    // A draft lost to a database crash is rebuilt, identical, by the next run; no money moved yet. So
+    // this transaction need not wait for its WAL flush (the flush, not the work, dominated run time).
+    await trx.raw('SET LOCAL synchronous_commit TO OFF');
     await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`invoice:${id}`]);
     const existing = (await trx('invoices').where({ id }).first('id')) as { id: string } | undefined;
     if (existing) return { id, created: false };
     const acct = (await trx('accounts').where({ id: accountId }).first('currency')) as { currency: string };
-    const rated = await rateProjects(trx, await accountProjects(trx, accountId), period);
+    const rated = await rateProjects(trx, await accountProjects(trx, accountId), period, versions);
     const policies = [...new Set(rated.lines.map((l) => l.explanation.policyVersion ?? 'default'))].sort().join(', ');
     await trx('invoices').insert({
       id, account_id: accountId, period_start: period.start, period_end: period.end, status: 'draft',
@@ -50,6 +54,9 @@ export async function invoiceAccount(db: Knex, accountId: string, period: { star
     return { id, created: true };
   });
 }
+
+/** Accounts invoiced at once by one run (each holds a database connection meanwhile). */
+export const RUN_CONCURRENCY = 4;
 
 /** What a run did. */
 export interface RunReport {
@@ -71,11 +78,18 @@ export async function runBilling(deps: { db: Knex; log: Logger }, startedBy: str
   const q = db('accounts').orderBy('id').select('id', 'scheme');
   if (accountIds) void q.whereIn('id', accountIds as string[]);
   const accounts = (await q) as { id: string; scheme: string }[];
+  const versions = await policyVersions(db);
   let created = 0;
-  for (const a of accounts) {
-    if (a.scheme !== 'postpaid') await chargeWallet(db, a.id, period.end);
-    if ((await invoiceAccount(db, a.id, period, runId)).created) created++;
-  }
+  // A few accounts at a time: each has its own lock and transaction, so order does not matter.
+  let next = 0;
+  const worker = async () => {
+    while (next < accounts.length) {
+      const a = accounts[next++]!;
+      if (a.scheme !== 'postpaid') await chargeWallet(db, a.id, period.end);
+      if ((await invoiceAccount(db, a.id, period, runId, versions)).created) created++;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(RUN_CONCURRENCY, accounts.length) }, worker));
   await db('billing_runs').where({ id: runId }).update({ finished_at: db.fn.now(), accounts: accounts.length, invoices_created: created });
   deps.log.info('billing run finished', { runId, accounts: accounts.length, created });
   return { run_id: runId, period: { start: period.start.toISOString(), end: period.end.toISOString() }, accounts: accounts.length, invoices_created: created, invoices_existing: accounts.length - created };
