@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryLogger } from '@tally/common';
 import { startApi, type RunningApi } from '../src/server.js';
-import { AccessPolicy } from '../src/auth/policy.js';
+import { AccessPolicy, RULE_DEFAULTS } from '../src/auth/policy.js';
 import { freshDatabase, insertUsage, type TestDb } from './helpers.js';
 
 const NOW = new Date('2026-11-21T10:30:00Z');
@@ -143,6 +143,10 @@ describe('documents', () => {
     }
     assert.ok(n >= 20);
     assert.equal(r.body.components.securitySchemes.keystone.name, 'X-Auth-Token');
+    // The policy sample documents no rule that guards nothing, and every route's rule exists.
+    const used = new Set(strict.routes.map((s) => s.rule));
+    for (const d of RULE_DEFAULTS.filter((x) => x.operations.length > 0)) assert.ok(used.has(d.name), `${d.name} guards a route`);
+    for (const rule of used) assert.ok(RULE_DEFAULTS.some((d) => d.name === rule), rule);
   });
   test('GET /metrics counts requests per route pattern and status', async () => {
     await call(strict, 'GET', '/v1/projects/p1/charges');
