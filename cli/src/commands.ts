@@ -12,6 +12,7 @@ import { uiDir, uiBuilt } from '@tally/horizon-panel';
 import { Lifecycle } from './shutdown.js';
 import { dataDir, openBusFor, openDb } from './parts.js';
 import { apiPolicySampleCommand } from './api-policy.js';
+import { runPolicyCommand } from './policy-command.js';
 
 export interface Command {
   name: string;
@@ -162,6 +163,12 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   apiPolicySampleCommand,
+  {
+    name: 'policy',
+    summary: 'Pricing policies: validate|format|explain FILE (see docs/pricing.md)',
+    groups: [],
+    run: (config) => Promise.resolve(runPolicyCommand(config.positionals)),
+  },
 ];
 
 /** Every option group any command reads (for `tally config sample` and unknown-key checks). */
