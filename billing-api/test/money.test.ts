@@ -75,6 +75,18 @@ describe('billing runs and invoices', () => {
     assert.ok(csv.trimEnd().endsWith(`"${inv.id}","","","","total","${inv.total}","EUR"`));
   });
 
+  test('a run in many small concurrent batches counts every invoice it creates', async () => {
+    const db = await freshDatabase('batches');
+    try {
+      await seed(db.db, 12, 'b');
+      const r = await runBilling({ db: db.db, log }, 'test', OCT, undefined, { batchSize: 1 });
+      assert.equal(r.invoices_created, 12);
+      assert.equal((await runBilling({ db: db.db, log }, 'test', OCT, undefined, { batchSize: 5 })).invoices_existing, 12);
+    } finally {
+      await db.drop();
+    }
+  });
+
   test('finalize, credit notes and void move the receivable; the ledger always sums to zero', async () => {
     const id = ((await t.db('invoices').where({ account_id: 'acct-0001' }).first('id')) as { id: string }).id;
     const inv = await finalizeInvoice(t.db, admin, id);

@@ -118,7 +118,8 @@ export async function runBilling(deps: { db: Knex; log: Logger }, startedBy: str
     while (next < batches.length) {
       const batch = batches[next++]!;
       for (const a of batch) if (a.scheme !== 'postpaid') await chargeWallet(db, a.id, period.end);
-      created += await invoiceBatch(db, batch.map((a) => a.id), period, runId, versions);
+      const n = await invoiceBatch(db, batch.map((a) => a.id), period, runId, versions);
+      created += n;
     }
   };
   await Promise.all(Array.from({ length: Math.min(RUN_CONCURRENCY, batches.length) }, worker));
