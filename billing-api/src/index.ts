@@ -2,8 +2,18 @@
  * `@tally/billing-api`: rating, pricing policies, the charges use cases and the Koa API.
  * The CLI workspace wires these together (there is no main.ts here).
  */
-export { createApp, type AppDeps, type AuthStrategy } from './app.js';
-export { startApi, apiOptions, type RunningApi } from './server.js';
+export { createApp, type AppDeps, type AuthStrategy, type TallyApp } from './app.js';
+export type { RouteSpec, Method } from './api/v1/route.js';
+export { startApi, apiOptions, authFromOptions, type RunningApi } from './server.js';
+export { KeystoneValidator, UnauthenticatedError, type KeystoneSettings } from './auth/keystone.js';
+export { AccessPolicy, ForbiddenError, RULE_DEFAULTS, loadAccessPolicy, parseAccessPolicyFile, renderAccessPolicySample, type RuleDefault } from './auth/policy.js';
+export { parseCheck, evaluate, type Check, type Credentials, type Target } from './auth/rules.js';
+export { NOAUTH_CREDENTIALS, type TokenValidator } from './auth/middleware.js';
+export { billingScheduleOptions, startBillingSchedule, billingTick } from './invoices/schedule.js';
+export { runBilling, invoiceAccount, invoiceId, type RunReport } from './invoices/run.js';
+export { chargeWallets, chargeWallet } from './accounts/charge.js';
+export { createAccount, getAccount, topUp, type AccountView, type Scheme } from './accounts/accounts.js';
+export { ledgerSum, balances } from './accounts/ledger.js';
 export { billingMigrations, loadPolicyAt, NoPolicyError, type StoredPolicy } from './policy.js';
 export {
   projectCharges, listProjects,
