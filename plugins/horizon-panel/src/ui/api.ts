@@ -5,6 +5,18 @@
 import { ApiError, parseProjectCharges, parseProjectList } from './shape.js';
 import type { ErrorBody, ProjectCharges, ProjectList } from './types.js';
 
+/**
+ * Headers of every call. Horizon's REST views (`rest_utils.ajax`) answer 400
+ * without `X-Requested-With`, and Django wants the CSRF cookie echoed on writes;
+ * billing-api itself ignores both, so one client serves both base URLs.
+ */
+export function requestHeaders(cookie: string = typeof document === 'undefined' ? '' : document.cookie): Record<string, string> {
+  const headers: Record<string, string> = { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' };
+  const csrf = /(?:^|;\s*)csrftoken=([^;]+)/.exec(cookie)?.[1];
+  if (csrf) headers['X-CSRFToken'] = decodeURIComponent(csrf);
+  return headers;
+}
+
 /** Calls the billing API under `base` (`''` when the UI is served by billing-api itself). */
 export class BillingClient {
   constructor(private readonly base: string, private readonly fetchFn: typeof fetch = fetch.bind(globalThis)) {}
@@ -22,7 +34,7 @@ export class BillingClient {
   private async get(path: string): Promise<unknown> {
     let res: Response;
     try {
-      res = await this.fetchFn(this.base + path, { headers: { Accept: 'application/json' } });
+      res = await this.fetchFn(this.base + path, { headers: requestHeaders(), credentials: 'same-origin' });
     } catch (e) {
       throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
     }

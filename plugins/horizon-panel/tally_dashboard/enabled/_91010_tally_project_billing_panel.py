@@ -1,0 +1,6 @@
+# Project > Billing > Billing: the current project's charges.
+PANEL = 'billing'
+PANEL_DASHBOARD = 'project'
+PANEL_GROUP = 'tally_billing'
+ADD_PANEL = 'tally_dashboard.dashboards.project.billing.panel.ProjectBilling'
+ADD_INSTALLED_APPS = ['tally_dashboard']
