@@ -3,4 +3,3 @@ PANEL = 'billing'
 PANEL_DASHBOARD = 'project'
 PANEL_GROUP = 'tally_billing'
 ADD_PANEL = 'tally_dashboard.dashboards.project.billing.panel.ProjectBilling'
-ADD_INSTALLED_APPS = ['tally_dashboard']

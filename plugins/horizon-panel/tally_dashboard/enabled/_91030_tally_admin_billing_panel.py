@@ -3,4 +3,3 @@ PANEL = 'billing'
 PANEL_DASHBOARD = 'admin'
 PANEL_GROUP = 'tally_billing'
 ADD_PANEL = 'tally_dashboard.dashboards.admin.billing.panel.AdminBilling'
-ADD_INSTALLED_APPS = ['tally_dashboard']
