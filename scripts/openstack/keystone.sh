@@ -10,6 +10,9 @@
 # Environment:
 #   KEYSTONE_PORT (5000), KEYSTONE_PG_PORT (5433), BILLING_PORT (8889: the billing endpoint's port),
 #   KEYSTONE_TOKEN_EXPIRATION (3600: token lifetime in seconds).
+#   KEYSTONE_SHORT_PORT (unset): also run a second keystone on this port, sharing the database and the
+#     fernet keys but issuing tokens that live KEYSTONE_SHORT_EXPIRATION (20) seconds, so tests can see
+#     a token expire; its tokens validate on the main keystone too (fernet tokens carry their expiry).
 # Rerunning `start` while everything runs is cheap: it only re-checks the entities and rewrites keystone.env.
 set -euo pipefail
 cmd=${1:?install|start|stop}
@@ -67,6 +70,9 @@ start)
   state=$(cd "$state" && pwd)
   # The postgres user must be able to reach its data directory inside STATE_DIR.
   chmod o+x "$state"
+  if ! runuser -u postgres -- test -x "$state"; then
+    echo "the postgres user cannot enter $state: make its parent directories traversable (chmod o+x)" >&2; exit 1
+  fi
   pgdata=$state/pg sock=$state/pgsock ks=$state/keystone
   mkdir -p "$sock" "$state/pglog" "$ks/log"
   chown postgres "$sock" "$state/pglog"
@@ -144,6 +150,24 @@ INI
     sleep 0.5
   done
 
+  # 3b. Optional short-lived-token issuer.
+  if [ -n "${KEYSTONE_SHORT_PORT:-}" ]; then
+    mkdir -p "$ks/short"
+    sed "s/^expiration = .*/expiration = ${KEYSTONE_SHORT_EXPIRATION:-20}/" "$ks/keystone.conf" > "$ks/short/keystone.conf"
+    if ! { [ -f "$state/keystone-short.pid" ] && alive "$(cat "$state/keystone-short.pid")"; }; then
+      setsid uwsgi --plugins python3 --http11-socket "127.0.0.1:$KEYSTONE_SHORT_PORT" \
+        --wsgi-file /usr/bin/keystone-wsgi-public --master --processes 1 --threads 2 \
+        --die-on-term --env "OS_KEYSTONE_CONFIG_DIR=$ks/short" --env "OS_KEYSTONE_CONFIG_FILES=keystone.conf" \
+        > "$ks/log/uwsgi-short.log" 2>&1 < /dev/null &
+      echo $! > "$state/keystone-short.pid"
+    fi
+    for i in $(seq 120); do
+      if curl -fs -o /dev/null "http://127.0.0.1:$KEYSTONE_SHORT_PORT/v3" 2>/dev/null; then break; fi
+      if [ "$i" = 120 ]; then echo "short-lived keystone did not start" >&2; tail -20 "$ks/log/uwsgi-short.log" >&2; exit 1; fi
+      sleep 0.5
+    done
+  fi
+
   # 4. Projects, users, roles, the billing service: find or create, then write keystone.env.
   KS_URL=$url BILLING_URL="http://127.0.0.1:$BILLING_PORT" /usr/bin/python3 - > "$state/keystone.env.tmp" <<'PY'
 import os
@@ -211,6 +235,10 @@ PY
     cat "$state/keystone.env.tmp"
     echo "KEYSTONE_PG_PORT=$PG_PORT"
     echo "KEYSTONE_PG_SOCKET=$sock"
+    if [ -n "${KEYSTONE_SHORT_PORT:-}" ]; then
+      echo "KEYSTONE_SHORT_URL=http://127.0.0.1:$KEYSTONE_SHORT_PORT/v3"
+      echo "KEYSTONE_SHORT_EXPIRATION=${KEYSTONE_SHORT_EXPIRATION:-20}"
+    fi
   } > "$state/keystone.env"
   rm -f "$state/keystone.env.tmp"
   echo "keystone running (pid $(cat "$state/keystone.pid")) at $url; env in $state/keystone.env"
@@ -218,6 +246,7 @@ PY
 
 stop)
   state=${2:?state dir}
+  stop_group "$state/keystone-short.pid"
   stop_group "$state/keystone.pid"
   if [ -f "$state/pg/postmaster.pid" ] && [ -n "$PG_BIN" ]; then
     as_postgres "$PG_BIN/pg_ctl" -D "$state/pg" -m fast -w -t 30 stop >/dev/null 2>&1 || true

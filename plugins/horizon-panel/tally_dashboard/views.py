@@ -8,7 +8,7 @@ from horizon import views
 class BillingView(views.HorizonTemplateView):
     """Renders ``_app.html`` with the data attributes the bundle reads (``config.ts``)."""
 
-    page_title = _("Billing")
+    page_title = _("Charges")
     #: ``project``: only the current project; ``all``: every project (admin).
     mode = 'project'
 

@@ -98,10 +98,12 @@ def forward(request, method, path):
             verify=setting('TALLY_BILLING_CA_FILE', None) or not setting('TALLY_BILLING_INSECURE', False))
     except requests.Timeout:
         LOG.warning('billing-api timed out: %s %s', method, url)
-        return error_response(504, 'upstream_timeout', 'billing-api did not answer in time (%s %s).' % (method, url.split('?')[0]))
+        return error_response(504, 'upstream_timeout', 'billing-api at %s did not answer in time.' % url.split('/v1/')[0])
     except requests.RequestException as e:
+        # The full reason goes to Horizon's log; the browser gets the address and the kind of failure.
         LOG.warning('billing-api unreachable: %s %s: %s', method, url, e)
-        return error_response(502, 'upstream_unreachable', 'billing-api cannot be reached at %s: %s' % (url.split('?')[0], e))
+        kind = 'connection refused or reset' if isinstance(e, requests.ConnectionError) else type(e).__name__
+        return error_response(502, 'upstream_unreachable', 'billing-api cannot be reached at %s (%s).' % (url.split('/v1/')[0], kind))
     response = HttpResponse(upstream.content, status=upstream.status_code,
                             content_type=upstream.headers.get('Content-Type', 'application/octet-stream'))
     for name in PASSED_HEADERS:

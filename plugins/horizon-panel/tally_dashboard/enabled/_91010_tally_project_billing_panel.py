@@ -1,4 +1,4 @@
-# Project > Billing > Billing: the current project's charges.
+# Project > Billing > Charges: the current project's charges.
 PANEL = 'billing'
 PANEL_DASHBOARD = 'project'
 PANEL_GROUP = 'tally_billing'

@@ -1,4 +1,4 @@
-# Admin > Billing > Billing: every project's charges.
+# Admin > Billing > Charges: every project's charges.
 PANEL = 'billing'
 PANEL_DASHBOARD = 'admin'
 PANEL_GROUP = 'tally_billing'

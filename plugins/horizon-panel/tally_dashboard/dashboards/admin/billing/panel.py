@@ -8,6 +8,6 @@ from tally_dashboard.api import rest  # noqa: F401
 
 
 class AdminBilling(horizon.Panel):
-    name = _("Billing")
+    name = _("Charges")
     slug = 'billing'
     permissions = ('openstack.roles.admin',)

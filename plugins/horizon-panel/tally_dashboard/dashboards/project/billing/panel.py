@@ -8,6 +8,6 @@ from tally_dashboard.api import rest  # noqa: F401
 
 
 class ProjectBilling(horizon.Panel):
-    name = _("Billing")
+    name = _("Charges")
     slug = 'billing'
     permissions = ('openstack.roles.reader',)

@@ -1,0 +1,140 @@
+/**
+ * OpenStack tier: Tally's panels in Debian's real Horizon, driven by Debian's
+ * Chromium through playwright-core. Users log in through Horizon's own login
+ * form against the real Keystone (scripts/openstack/keystone.sh); Horizon finds
+ * billing-api in the service catalog (type `billing`) and the plugin's proxy
+ * calls it with the user's token. billing-api (`tally api`) runs on the
+ * catalog's port with usage rows written for two projects.
+ * Screenshots of each main view go to test-output/horizon/.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createDatabase, dropDatabase, openDatabase } from '@tally/common';
+import { replaceWindowUsage, type UsageRecord } from '@tally/analyzer';
+import { ADMIN_DB_URL, ROOT, tally, type Proc } from '../test/helpers.js';
+
+const KEYSTONE_ENV = process.env['TALLY_OS_KEYSTONE_ENV'];
+const HORIZON_URL = process.env['TALLY_OS_HORIZON_URL'];
+if (!KEYSTONE_ENV || !HORIZON_URL) throw new Error('run through `npm run test:openstack`, which starts Keystone and Horizon');
+const ks = Object.fromEntries(
+  readFileSync(KEYSTONE_ENV, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+) as Record<string, string>;
+const DEMO = ks['DEMO_PROJECT_ID'] ?? '';
+const OTHER = ks['OTHER_PROJECT_ID'] ?? '';
+const billingPort = new URL(ks['BILLING_URL'] ?? 'http://127.0.0.1:8889').port;
+const SHOTS = join(ROOT, 'test-output', 'horizon');
+
+/** One hour of usage: the current hour, so it is month to date whatever the date. */
+function usage(projectId: string, resourceId: string, flavor: string, vcpus: number, seconds: string, name: string): UsageRecord {
+  const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+  return {
+    windowStart: start, windowEnd: new Date(start.getTime() + 3_600_000), resourceId, meter: 'instance', unit: 's', quantity: seconds,
+    samples: 12, projectId, userId: 'u'.repeat(32), flavorName: flavor, vcpus, memoryMb: 512, displayName: name,
+  };
+}
+
+async function login(browser: Browser, user: string, password: string, next: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${HORIZON_URL}/auth/login/?next=${encodeURIComponent(next)}`);
+  await page.fill('#id_username', user);
+  await page.fill('#id_password', password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/auth/login')), page.click('button[type="submit"]')]);
+  return page;
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `horizon-${name}.png`), fullPage: true });
+}
+
+test('Tally panels in the real Horizon: member, reader and admin log in through the login form', { timeout: 240_000 }, async (t) => {
+  mkdirSync(SHOTS, { recursive: true });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  t.after(() => browser.close());
+  const dbName = `tally_hz_${randomBytes(4).toString('hex')}`;
+  const dbUrl = await createDatabase(ADMIN_DB_URL, dbName);
+  const procs: Proc[] = [];
+  t.after(async () => {
+    for (const p of procs) await p.stop();
+    await dropDatabase(ADMIN_DB_URL, dbName);
+  });
+
+  const startApi = async (): Promise<void> => {
+    const api = tally(['api', '--database-url', dbUrl, '--port', billingPort]);
+    procs.push(api);
+    await api.waitFor(/billing API on http/, 30_000);
+  };
+  await startApi();
+  const db = openDatabase(dbUrl, 1);
+  try {
+    // demo: m1.small for 1 h (0.0200) + m1.tiny for 30 min (0.0050) = 0.0250 EUR; other: m1.large 1 h = 0.0800 EUR.
+    const rows = [
+      usage(DEMO, 'd0000000-0000-4000-8000-00000000000a', 'm1.small', 1, '3600', 'demo-web'),
+      usage(DEMO, 'd0000000-0000-4000-8000-00000000000b', 'm1.tiny', 1, '1800', 'demo-db'),
+      usage(OTHER, 'e0000000-0000-4000-8000-00000000000c', 'm1.large', 4, '3600', 'other-secret-vm'),
+    ];
+    await replaceWindowUsage(db, rows[0]!.windowStart, rows);
+  } finally {
+    await db.destroy();
+  }
+
+  await t.test('member: Project > Billing shows the own project only, with the right total', async () => {
+    const page = await login(browser, 'demo-member', 'demo-pass', '/project/billing/');
+    assert.equal(new URL(page.url()).pathname, '/project/billing/');
+    await page.waitForSelector('#tally-detail .total');
+    assert.equal(await page.textContent('#tally-detail .total'), 'Total: 0.0250 EUR');
+    const text = await page.textContent('#tally-root') ?? '';
+    assert.match(text, /demo-web/);
+    assert.match(text, /demo-db/);
+    assert.doesNotMatch(text, new RegExp(`${OTHER}|other-secret-vm|0\\.0800`));
+    assert.equal(await page.isVisible('#tally-projects'), false, 'a member sees no list of projects');
+    await page.waitForSelector('#tally-chart-box:not([hidden]) canvas');
+    await shot(page, 'project');
+    // The Admin dashboard is not offered to a member.
+    assert.equal(await page.locator('a[href="/admin/billing/"]').count(), 0);
+    await page.close();
+  });
+
+  await t.test('reader: sees the project\'s charges, read-only', async () => {
+    const page = await login(browser, 'demo-reader', 'reader-pass', '/project/billing/');
+    await page.waitForSelector('#tally-detail .total');
+    assert.equal(await page.textContent('#tally-detail .total'), 'Total: 0.0250 EUR');
+    assert.equal(await page.locator('#tally-root button, #tally-root select, #tally-root input').count(), 0, 'nothing to change');
+    await page.close();
+  });
+
+  await t.test('admin: Admin > Billing lists every project; one click shows its charges', async () => {
+    const page = await login(browser, 'admin', 'admin-pass', '/admin/billing/');
+    assert.equal(new URL(page.url()).pathname, '/admin/billing/');
+    await page.waitForSelector('#tally-projects table');
+    const rows = await page.locator('#tally-projects tbody tr').allTextContents();
+    assert.equal(rows.length, 2);
+    // Highest total first.
+    assert.match(rows[0]!, new RegExp(`${OTHER}.*0\\.0800 EUR`));
+    assert.match(rows[1]!, new RegExp(`${DEMO}.*0\\.0250 EUR`));
+    await page.click(`#tally-projects tbody tr:has-text("${OTHER}")`);
+    await page.waitForSelector('#tally-detail .total');
+    assert.equal(await page.textContent('#tally-detail .total'), 'Total: 0.0800 EUR');
+    await page.waitForSelector('#tally-chart-box:not([hidden]) canvas');
+    await shot(page, 'admin');
+    await page.close();
+  });
+
+  await t.test('billing-api down: the member sees the error and what to do, never a zero bill', async () => {
+    const page = await login(browser, 'demo-member', 'demo-pass', '/project/billing/');
+    await page.waitForSelector('#tally-detail .total');
+    await procs.pop()!.stop();
+    await page.waitForSelector('#tally-error:not([hidden])', { timeout: 15_000 });
+    assert.match(await page.textContent('#tally-error') ?? '', /Horizon cannot reach the billing API.*operator/s);
+    assert.equal(await page.isVisible('#tally-content'), false, 'amounts are hidden while the error shows');
+    await shot(page, 'error');
+    // It recovers by itself once billing-api is back.
+    await startApi();
+    await page.waitForSelector('#tally-error', { state: 'hidden', timeout: 15_000 });
+    assert.equal(await page.textContent('#tally-detail .total'), 'Total: 0.0250 EUR');
+    await page.close();
+  });
+});
