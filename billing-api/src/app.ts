@@ -7,10 +7,11 @@ import { Router } from '@koa/router';
 import { UnavailableError, type Knex, type Logger } from '@tally/common';
 import { projectsRoutes } from './api/v1/projects/routes.js';
 import { errorMiddleware, type RequestState } from './http-errors.js';
+import { authMiddleware, type AuthStrategy, type TokenValidator } from './auth/middleware.js';
+import { Policy } from './auth/policy.js';
 import { serveStatic } from './static-files.js';
 
-/** How callers are authenticated. Only `noauth` exists yet; Keystone comes next. */
-export type AuthStrategy = 'noauth';
+export type { AuthStrategy } from './auth/middleware.js';
 
 /** Everything the app needs, passed in (no globals). */
 export interface AppDeps {
@@ -19,6 +20,12 @@ export interface AppDeps {
   /** Injectable clock; default: the wall clock. */
   clock?: () => Date;
   auth: AuthStrategy;
+  /** Validates `X-Auth-Token` (required when `auth` is `keystone`). */
+  keystone?: TokenValidator;
+  /** Keystone's URL, for 401s' `WWW-Authenticate`. */
+  keystoneUrl?: string;
+  /** The policy (default: the defaults in code). */
+  policy?: Policy;
   /** Folder of the built UI (from `@tally/horizon-panel`'s `uiDir()`); served at `/` when given. */
   uiDir?: string;
 }
@@ -33,7 +40,9 @@ const NOAUTH_BANNER = [
 
 /** Build the Koa app. */
 export function createApp(deps: AppDeps): Koa {
-  for (const line of NOAUTH_BANNER) deps.log.warn(line);
+  if (deps.auth === 'noauth') for (const line of NOAUTH_BANNER) deps.log.warn(line);
+  else if (deps.auth === 'keystone' && !deps.keystone) throw new Error('auth-strategy keystone needs a token validator');
+  const policy = deps.policy ?? new Policy();
 
   const clock = deps.clock ?? (() => new Date());
   const app = new Koa();
@@ -56,8 +65,18 @@ export function createApp(deps: AppDeps): Koa {
     }
     ctx.body = { status: 'ok', checks: { database: 'ok' } };
   });
-  projectsRoutes(router, { db: deps.db, clock });
   app.use(router.routes());
+  // Everything under /v1 is authenticated; /healthcheck and the page are not.
+  const authenticate = authMiddleware(deps.auth, deps.keystone, deps.keystoneUrl);
+  app.use(async (ctx, next) => {
+    // Normalised so that no spelling of a /v1 path (case, doubled slashes) skips authentication.
+    const p = ctx.path.toLowerCase().replace(/\/+/g, '/');
+    return p === '/v1' || p.startsWith('/v1/') ? authenticate(ctx, next) : next();
+  });
+  const v1 = new Router({ sensitive: true });
+  projectsRoutes(v1, { db: deps.db, clock }, policy);
+  app.use(v1.routes());
+  app.use(v1.allowedMethods({ throw: true }));
   app.use(router.allowedMethods({ throw: true }));
   if (deps.uiDir !== undefined) app.use(serveStatic(deps.uiDir));
   app.on('error', (err: unknown) => deps.log.error('unhandled koa error', { err }));

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { TallyError, UnavailableError, ValidationError, type Logger } from '@tally/common';
 import type { ErrorBody } from './wire.js';
+import { UnauthenticatedError } from './auth/keystone.js';
+import { ForbiddenError } from './auth/policy.js';
 
 /** Header carrying the request id, on every response. */
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -31,6 +33,8 @@ export interface RequestState {
 /** Map an error to a status, a stable code and a message safe to show the caller. */
 export function describeError(err: unknown): { status: number; code: string; message: string; field?: string; expose: boolean } {
   if (err instanceof ValidationError) return { status: 400, code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), expose: true };
+  if (err instanceof UnauthenticatedError) return { status: 401, code: err.code, message: err.message, expose: true };
+  if (err instanceof ForbiddenError) return { status: 403, code: err.code, message: err.message, expose: true };
   if (err instanceof NotFoundError) return { status: 404, code: err.code, message: err.message, expose: true };
   if (err instanceof TallyError) {
     if (err.code === 'no_pricing_policy') return { status: 503, code: err.code, message: err.message, expose: true };

@@ -3,7 +3,11 @@
  * The CLI workspace wires these together (there is no main.ts here).
  */
 export { createApp, type AppDeps, type AuthStrategy } from './app.js';
-export { startApi, apiOptions, type RunningApi } from './server.js';
+export { startApi, apiOptions, authFromOptions, type RunningApi } from './server.js';
+export { KeystoneValidator, UnauthenticatedError, type KeystoneSettings } from './auth/keystone.js';
+export { Policy, ForbiddenError, RULE_DEFAULTS, loadPolicy, parsePolicyFile, renderPolicySample, type RuleDefault } from './auth/policy.js';
+export { parseCheck, evaluate, type Check, type Credentials, type Target } from './auth/rules.js';
+export { NOAUTH_CREDENTIALS, type TokenValidator } from './auth/middleware.js';
 export { billingMigrations, loadPolicyAt, NoPolicyError, type StoredPolicy } from './policy.js';
 export {
   projectCharges, listProjects,

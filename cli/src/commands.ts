@@ -7,10 +7,11 @@ import {
   agentOptions, simOptions, openHypervisor, runAgent, pollOnce, controlExchange, type AgentSettings,
 } from '@tally/ceilometer-publisher';
 import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions } from '@tally/analyzer';
-import { apiOptions, startApi } from '@tally/billing-api';
+import { apiOptions, authFromOptions, startApi } from '@tally/billing-api';
 import { uiDir, uiBuilt } from '@tally/horizon-panel';
 import { Lifecycle } from './shutdown.js';
 import { dataDir, openBusFor, openDb } from './parts.js';
+import { apiPolicySampleCommand } from './api-policy.js';
 
 export interface Command {
   name: string;
@@ -50,7 +51,7 @@ async function startApiPart(config: LoadedConfig, log: Logger, life: Lifecycle, 
   const o = config.get(apiOptions);
   const ui = serveUi && uiBuilt() ? uiDir() : undefined;
   if (serveUi && !ui) log.warn('the UI bundle is not built (npm run build); serving the API only');
-  const api = await startApi({ db, log: log.child('api'), auth: o.authStrategy, ...(ui ? { uiDir: ui } : {}) }, { host: o.host, port: o.port });
+  const api = await startApi({ db, log: log.child('api'), ...authFromOptions(o), ...(ui ? { uiDir: ui } : {}) }, { host: o.host, port: o.port });
   life.add('billing API', () => api.close());
   return api;
 }
@@ -159,6 +160,7 @@ export const COMMANDS: readonly Command[] = [
       }
     },
   },
+  apiPolicySampleCommand,
 ];
 
 /** Every option group any command reads (for `tally config sample` and unknown-key checks). */

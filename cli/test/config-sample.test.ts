@@ -11,13 +11,13 @@ test('etc/tally.sample.yaml is what `tally config sample` prints (regenerate: no
 });
 
 test('a bad option is refused with every bad key named, before anything starts', async () => {
-  const p = tally(['api', '--port', 'eighty', '--database-url', 'mysql://x', '--nope', '--auth-strategy', 'keystone']);
+  const p = tally(['api', '--port', 'eighty', '--database-url', 'mysql://x', '--nope', '--auth-strategy', 'ldap']);
   assert.equal(await p.exited, 1);
   const out = p.output();
   assert.match(out, /port \(flag\): must be an integer/);
   assert.match(out, /database-url \(flag\): scheme must be one of postgres, postgresql/);
   assert.match(out, /nope \(flag\): unknown option/);
-  assert.match(out, /auth-strategy \(flag\): must be one of noauth, got "keystone"/);
+  assert.match(out, /auth-strategy \(flag\): must be one of noauth, keystone, got "ldap"/);
 });
 
 test('tally agent refuses the in-process bus, which would lose every sample', async () => {
