@@ -3,8 +3,8 @@
  * Chromium through playwright-core. Users log in through Horizon's own login
  * form against the real Keystone (scripts/openstack/keystone.sh); Horizon finds
  * billing-api in the service catalog (type `billing`) and the plugin's proxy
- * calls it with the user's token. billing-api (`tally api`) runs on the
- * catalog's port with usage rows written for two projects.
+ * calls it with the user's token. billing-api (`tally api --auth-strategy
+ * keystone`) runs on the catalog's port with usage rows written for two projects.
  * Screenshots of each main view go to test-output/horizon/.
  */
 import { test } from 'node:test';
@@ -46,6 +46,14 @@ async function login(browser: Browser, user: string, password: string, next: str
   return page;
 }
 
+/** A call from the logged-in page, as the bundle makes it (session cookie only, no token). */
+async function ajax(page: Page, path: string): Promise<{ status: number; body: string }> {
+  return page.evaluate(async (p) => {
+    const res = await fetch(p, { headers: { 'X-Requested-With': 'XMLHttpRequest', Accept: 'application/json' } });
+    return { status: res.status, body: await res.text() };
+  }, path);
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `horizon-${name}.png`), fullPage: true });
 }
@@ -63,7 +71,8 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
   });
 
   const startApi = async (): Promise<void> => {
-    const api = tally(['api', '--database-url', dbUrl, '--port', billingPort]);
+    const api = tally(['api', '--database-url', dbUrl, '--port', billingPort, '--auth-strategy', 'keystone',
+      '--keystone-url', ks['KEYSTONE_URL'] ?? '', '--keystone-user', 'billing', '--keystone-password', 'billing-pass']);
     procs.push(api);
     await api.waitFor(/billing API on http/, 30_000);
   };
@@ -93,6 +102,12 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     assert.equal(await page.isVisible('#tally-projects'), false, 'a member sees no list of projects');
     await page.waitForSelector('#tally-chart-box:not([hidden]) canvas');
     await shot(page, 'project');
+    // The proxy sends the member's own token: billing-api refuses another project and lists only this one.
+    const other = await ajax(page, `/api/tally/v1/projects/${OTHER}/charges`);
+    assert.equal(other.status, 403, other.body);
+    const list = await ajax(page, '/api/tally/v1/projects');
+    assert.equal(list.status, 200, list.body);
+    assert.deepEqual((JSON.parse(list.body) as { projects: { project_id: string }[] }).projects.map((p) => p.project_id), [DEMO]);
     // The Admin dashboard is not offered to a member.
     assert.equal(await page.locator('a[href="/admin/billing/"]').count(), 0);
     await page.close();
