@@ -94,8 +94,15 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     const page = await login(browser, 'demo-member', 'demo-pass', '/project/billing/');
     assert.equal(new URL(page.url()).pathname, '/project/billing/');
     await page.waitForSelector('#tally-detail .total');
-    assert.equal(await page.textContent('#tally-detail .total'), 'Total: 0.0250 EUR');
+    assert.equal(await page.textContent('#tally-detail .total'), 'Month to date: 0.0250 EUR');
     const text = await page.textContent('#tally-root') ?? '';
+    assert.match(await page.textContent('#tally-detail h2') ?? '', new RegExp(`^Project demo \\(${DEMO}\\)$`));
+    // Every line says how it was rated; the flavor breakdown adds up.
+    assert.match(text, /1\.000000 h of running time \(meter instance\) × 0\.0200 EUR\/h, the price of flavor m1\.small in policy default v1 = 0\.020000 EUR/);
+    assert.deepEqual(await page.locator('#tally-by-flavor tbody tr').allTextContents(), ['m1.small11.00 h0.020000 EUR', 'm1.tiny10.50 h0.005000 EUR']);
+    // A forecast once the month is an hour old (30-day or 31-day month: month to date × days ÷ elapsed).
+    const monthStart = new Date(); monthStart.setUTCDate(1); monthStart.setUTCHours(0, 0, 0, 0);
+    assert.equal(await page.locator('#tally-detail .forecast').count(), Date.now() - monthStart.getTime() >= 3_600_000 ? 1 : 0);
     assert.match(text, /demo-web/);
     assert.match(text, /demo-db/);
     assert.doesNotMatch(text, new RegExp(`${OTHER}|other-secret-vm|0\\.0800`));
@@ -116,7 +123,7 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
   await t.test('reader: sees the project\'s charges, read-only', async () => {
     const page = await login(browser, 'demo-reader', 'reader-pass', '/project/billing/');
     await page.waitForSelector('#tally-detail .total');
-    assert.equal(await page.textContent('#tally-detail .total'), 'Total: 0.0250 EUR');
+    assert.equal(await page.textContent('#tally-detail .total'), 'Month to date: 0.0250 EUR');
     assert.equal(await page.locator('#tally-root button, #tally-root select, #tally-root input').count(), 0, 'nothing to change');
     await page.close();
   });
@@ -132,7 +139,7 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     assert.match(rows[1]!, new RegExp(`${DEMO}.*0\\.0250 EUR`));
     await page.click(`#tally-projects tbody tr:has-text("${OTHER}")`);
     await page.waitForSelector('#tally-detail .total');
-    assert.equal(await page.textContent('#tally-detail .total'), 'Total: 0.0800 EUR');
+    assert.equal(await page.textContent('#tally-detail .total'), 'Month to date: 0.0800 EUR');
     await page.waitForSelector('#tally-chart-box:not([hidden]) canvas');
     await shot(page, 'admin');
     await page.close();
@@ -149,7 +156,7 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     // It recovers by itself once billing-api is back.
     await startApi();
     await page.waitForSelector('#tally-error', { state: 'hidden', timeout: 15_000 });
-    assert.equal(await page.textContent('#tally-detail .total'), 'Total: 0.0250 EUR');
+    assert.equal(await page.textContent('#tally-detail .total'), 'Month to date: 0.0250 EUR');
     await page.close();
   });
 });

@@ -17,4 +17,5 @@ class BillingView(views.HorizonTemplateView):
         context['tally_api_base'] = get_script_prefix() + 'api/tally'
         context['tally_mode'] = self.mode
         context['tally_project_id'] = self.request.user.project_id or ''
+        context['tally_project_name'] = self.request.user.project_name or ''
         return context

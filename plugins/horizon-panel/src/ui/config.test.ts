@@ -7,6 +7,7 @@ test('readConfig: standalone defaults, Horizon project and admin modes', () => {
   assert.deepEqual(readConfig({}), { apiBase: '', mode: 'all' });
   assert.deepEqual(readConfig({ apiBase: '/api/tally/', mode: 'project', projectId: 'p1' }), { apiBase: '/api/tally', mode: 'project', projectId: 'p1' });
   assert.deepEqual(readConfig({ apiBase: '/horizon/api/tally', mode: 'all' }), { apiBase: '/horizon/api/tally', mode: 'all' });
+  assert.deepEqual(readConfig({ apiBase: '/api/tally', mode: 'project', projectId: 'p1', projectName: 'demo' }), { apiBase: '/api/tally', mode: 'project', projectId: 'p1', projectName: 'demo' });
 });
 
 test('readConfig names the bad attribute', () => {

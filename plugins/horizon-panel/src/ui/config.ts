@@ -15,6 +15,8 @@ export interface PageConfig {
   mode: PageMode;
   /** The project shown in `project` mode (Horizon's current project). */
   projectId?: string;
+  /** Its name, for the heading (Horizon knows it; billing-api has ids only). */
+  projectName?: string;
 }
 
 /**
@@ -31,7 +33,8 @@ export function readConfig(data: Record<string, string | undefined>): PageConfig
   if (mode === 'project') {
     const projectId = data['projectId'] ?? '';
     if (projectId === '') throw new Error('data-project-id is required when data-mode is "project"');
-    return { apiBase, mode, projectId };
+    const projectName = data['projectName'] ?? '';
+    return projectName === '' ? { apiBase, mode, projectId } : { apiBase, mode, projectId, projectName };
   }
   return { apiBase, mode };
 }

@@ -49,7 +49,7 @@ function start(config: PageConfig): void {
         });
       }
       if (charges) {
-        renderCharges(detailBox, charges);
+        renderCharges(detailBox, charges, config.projectName ? `Project ${config.projectName} (${charges.project_id})` : undefined);
         chartBox.hidden = false;
         chart.update(dailySeries(charges.daily), charges.currency);
       } else {
