@@ -31,14 +31,28 @@ export class BillingClient {
     return parseProjectCharges(await this.get(`/v1/projects/${encodeURIComponent(projectId)}/charges`));
   }
 
-  private async get(path: string): Promise<unknown> {
+  /** Any call; `body` is sent as JSON. Resolves with the parsed JSON body (undefined for 204). */
+  async request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    return this.call(method, path, body);
+  }
+
+  private get(path: string): Promise<unknown> {
+    return this.call('GET', path, undefined);
+  }
+
+  private async call(method: string, path: string, payload: unknown): Promise<unknown> {
     let res: Response;
+    const headers = requestHeaders();
+    if (payload !== undefined) headers['Content-Type'] = 'application/json';
     try {
-      res = await this.fetchFn(this.base + path, { headers: requestHeaders(), credentials: 'same-origin' });
+      res = await this.fetchFn(this.base + path, {
+        method, headers, credentials: 'same-origin', ...(payload !== undefined ? { body: JSON.stringify(payload) } : {}),
+      });
     } catch (e) {
       throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
     }
     const requestId = res.headers.get('X-Request-Id') ?? undefined;
+    if (res.status === 204) return undefined;
     let body: unknown;
     try {
       body = await res.json();

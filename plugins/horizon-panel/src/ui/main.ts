@@ -8,6 +8,7 @@
 import { BillingClient } from './api.js';
 import { DailyChart } from './chart.js';
 import { readConfig, type PageConfig } from './config.js';
+import { startPolicyEditor } from './policies-view.js';
 import { dailySeries, explainError } from './shape.js';
 import { renderCharges, renderError, renderProjects } from './view.js';
 
@@ -31,6 +32,8 @@ function start(config: PageConfig): void {
   let selected: string | undefined = config.mode === 'project' ? config.projectId : new URLSearchParams(location.search).get('project') ?? undefined;
   let running = false;
   projectsBox.hidden = config.mode === 'project';
+  // Managers' tools: only on the every-project page (Admin > Billing, or standalone).
+  if (config.mode === 'all') startPolicyEditor(byId('tally-policies'), client);
 
   const refresh = async (): Promise<void> => {
     if (running) return;
