@@ -8,8 +8,11 @@ import { UnavailableError, type Knex, type Logger } from '@tally/common';
 import { projectsRoutes } from './api/v1/projects/routes.js';
 import { errorMiddleware, type RequestState } from './http-errors.js';
 import { authMiddleware, type AuthStrategy, type TokenValidator } from './auth/middleware.js';
-import { Policy } from './auth/policy.js';
+import { AccessPolicy } from './auth/policy.js';
 import { serveStatic } from './static-files.js';
+import { RouteSet, type RouteSpec } from './api/v1/route.js';
+import { policyRoutes } from './api/v1/policies/routes.js';
+import { accountRoutes } from './api/v1/accounts/routes.js';
 
 export type { AuthStrategy } from './auth/middleware.js';
 
@@ -25,7 +28,7 @@ export interface AppDeps {
   /** Keystone's URL, for 401s' `WWW-Authenticate`. */
   keystoneUrl?: string;
   /** The policy (default: the defaults in code). */
-  policy?: Policy;
+  policy?: AccessPolicy;
   /** Folder of the built UI (from `@tally/horizon-panel`'s `uiDir()`); served at `/` when given. */
   uiDir?: string;
 }
@@ -38,11 +41,14 @@ const NOAUTH_BANNER = [
   '*****************************************************************************',
 ];
 
+/** The Koa app with the list of its v1 routes (method, path, rule). */
+export type TallyApp = Koa & { routes: readonly RouteSpec[] };
+
 /** Build the Koa app. */
-export function createApp(deps: AppDeps): Koa {
+export function createApp(deps: AppDeps): TallyApp {
   if (deps.auth === 'noauth') for (const line of NOAUTH_BANNER) deps.log.warn(line);
   else if (deps.auth === 'keystone' && !deps.keystone) throw new Error('auth-strategy keystone needs a token validator');
-  const policy = deps.policy ?? new Policy();
+  const policy = deps.policy ?? new AccessPolicy();
 
   const clock = deps.clock ?? (() => new Date());
   const app = new Koa();
@@ -74,11 +80,15 @@ export function createApp(deps: AppDeps): Koa {
     return p === '/v1' || p.startsWith('/v1/') ? authenticate(ctx, next) : next();
   });
   const v1 = new Router({ sensitive: true });
-  projectsRoutes(v1, { db: deps.db, clock }, policy);
+  const routes = new RouteSet(v1, policy);
+  projectsRoutes(routes, { db: deps.db, clock }, policy);
+  policyRoutes(routes, { db: deps.db, clock });
+  accountRoutes(routes, { db: deps.db, log: deps.log, clock });
+  (app as TallyApp).routes = routes.specs;
   app.use(v1.routes());
   app.use(v1.allowedMethods({ throw: true }));
   app.use(router.allowedMethods({ throw: true }));
   if (deps.uiDir !== undefined) app.use(serveStatic(deps.uiDir));
   app.on('error', (err: unknown) => deps.log.error('unhandled koa error', { err }));
-  return app;
+  return app as TallyApp;
 }

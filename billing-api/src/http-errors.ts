@@ -35,6 +35,9 @@ export function describeError(err: unknown): { status: number; code: string; mes
   if (err instanceof ValidationError) return { status: 400, code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), expose: true };
   if (err instanceof UnauthenticatedError) return { status: 401, code: err.code, message: err.message, expose: true };
   if (err instanceof ForbiddenError) return { status: 403, code: err.code, message: err.message, expose: true };
+  if (err instanceof TallyError && err.code === 'conflict') return { status: 409, code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), expose: true };
+  if (err instanceof TallyError && err.code === 'payload_too_large') return { status: 413, code: err.code, message: err.message, field: 'body', expose: true };
+  if (err instanceof TallyError && err.code === 'unsupported_media_type') return { status: 415, code: err.code, message: err.message, field: 'body', expose: true };
   if (err instanceof NotFoundError) return { status: 404, code: err.code, message: err.message, expose: true };
   if (err instanceof TallyError) {
     if (err.code === 'no_pricing_policy') return { status: 503, code: err.code, message: err.message, expose: true };

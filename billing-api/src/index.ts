@@ -2,10 +2,11 @@
  * `@tally/billing-api`: rating, pricing policies, the charges use cases and the Koa API.
  * The CLI workspace wires these together (there is no main.ts here).
  */
-export { createApp, type AppDeps, type AuthStrategy } from './app.js';
+export { createApp, type AppDeps, type AuthStrategy, type TallyApp } from './app.js';
+export type { RouteSpec, Method } from './api/v1/route.js';
 export { startApi, apiOptions, authFromOptions, type RunningApi } from './server.js';
 export { KeystoneValidator, UnauthenticatedError, type KeystoneSettings } from './auth/keystone.js';
-export { Policy, ForbiddenError, RULE_DEFAULTS, loadPolicy, parsePolicyFile, renderPolicySample, type RuleDefault } from './auth/policy.js';
+export { AccessPolicy, ForbiddenError, RULE_DEFAULTS, loadAccessPolicy, parseAccessPolicyFile, renderAccessPolicySample, type RuleDefault } from './auth/policy.js';
 export { parseCheck, evaluate, type Check, type Credentials, type Target } from './auth/rules.js';
 export { NOAUTH_CREDENTIALS, type TokenValidator } from './auth/middleware.js';
 export { billingMigrations, loadPolicyAt, NoPolicyError, type StoredPolicy } from './policy.js';
@@ -19,3 +20,5 @@ export {
 } from './rating.js';
 export { resolvePeriod, parseTimestamp, monthStart, type Period } from './period.js';
 export { REQUEST_ID_HEADER, type ErrorBody } from './http-errors.js';
+// The pricing core (policy languages, rule engine, rating, quotes): see docs/pricing.md.
+export * from './pricing/index.js';

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { defineOptions, opt, ValidationError, type OptionValues } from '@tally/common';
 import { createApp, type AppDeps } from './app.js';
 import { KeystoneValidator } from './auth/keystone.js';
-import { loadPolicy } from './auth/policy.js';
+import { loadAccessPolicy } from './auth/policy.js';
+import type { RouteSpec } from './api/v1/route.js';
 
 /**
  * billing-api's options. `--host` and `--port` are the API's: it is the only
@@ -34,7 +35,7 @@ export const apiOptions = defineOptions('api', 'The billing API (Koa HTTP server
 
 /** The auth parts of {@link AppDeps} from the API options: a Keystone validator and the policy. Throws naming a bad option. */
 export function authFromOptions(o: OptionValues<typeof apiOptions>): Pick<AppDeps, 'auth' | 'keystone' | 'keystoneUrl' | 'policy'> {
-  const policy = loadPolicy(o.policyFile);
+  const policy = loadAccessPolicy(o.policyFile);
   if (o.authStrategy === 'noauth') return { auth: 'noauth', policy };
   if (o.keystoneUrl === '') throw new ValidationError('keystone-url', 'is required with auth-strategy keystone');
   if (o.keystonePassword === '') throw new ValidationError('keystone-password', 'is required with auth-strategy keystone');
@@ -49,6 +50,8 @@ export function authFromOptions(o: OptionValues<typeof apiOptions>): Pick<AppDep
 export interface RunningApi {
   /** Base URL, e.g. http://127.0.0.1:8889 */
   url: string;
+  /** Every v1 route with the policy rule it names. */
+  routes: readonly RouteSpec[];
   /** Stop accepting connections, close idle and open ones, and wait. Does not close `deps.db`. */
   close(): Promise<void>;
 }
@@ -73,6 +76,7 @@ export async function startApi(deps: AppDeps, opts: { host: string; port: number
   deps.log.info('billing-api listening', { url, auth: deps.auth, ui: deps.uiDir ?? 'not served' });
   return {
     url,
+    routes: app.routes,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -4,7 +4,7 @@
  * With `--policy-file`, the file is loaded and checked first, so the command
  * also validates an operator's overrides.
  */
-import { apiOptions, loadPolicy, renderPolicySample } from '@tally/billing-api';
+import { apiOptions, loadAccessPolicy, renderAccessPolicySample } from '@tally/billing-api';
 import type { Command } from './commands.js';
 
 /** The command, registered in commands.ts. */
@@ -14,8 +14,8 @@ export const apiPolicySampleCommand: Command = {
   groups: [apiOptions],
   run(config) {
     const file = config.get(apiOptions).policyFile;
-    if (file !== '') loadPolicy(file);
-    process.stdout.write(renderPolicySample());
+    if (file !== '') loadAccessPolicy(file);
+    process.stdout.write(renderAccessPolicySample());
     return Promise.resolve(0);
   },
 };

@@ -6,7 +6,7 @@
 import type { Context, Next } from 'koa';
 import type { Credentials, Target } from './rules.js';
 import { UnauthenticatedError } from './keystone.js';
-import type { Policy } from './policy.js';
+import type { AccessPolicy } from './policy.js';
 
 /** How callers are authenticated. */
 export type AuthStrategy = 'noauth' | 'keystone';
@@ -60,7 +60,7 @@ export function authMiddleware(strategy: AuthStrategy, validator: TokenValidator
 }
 
 /** Enforce `rule` for the caller on `target`; throws ForbiddenError (403). Returns the credentials. */
-export function authorize(ctx: Context, policy: Policy, rule: string, target: Target = {}): Credentials {
+export function authorize(ctx: Context, policy: AccessPolicy, rule: string, target: Target = {}): Credentials {
   const creds = (ctx.state as Partial<AuthState>).creds;
   if (!creds) throw new UnauthenticatedError('not authenticated');
   policy.enforce(rule, creds, target);
@@ -68,6 +68,6 @@ export function authorize(ctx: Context, policy: Policy, rule: string, target: Ta
 }
 
 /** Does the caller hold the admin rule (sees every project)? */
-export function isAdmin(policy: Policy, creds: Credentials): boolean {
+export function isAdmin(policy: AccessPolicy, creds: Credentials): boolean {
   return policy.allows('admin', creds, {});
 }

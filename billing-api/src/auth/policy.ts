@@ -39,11 +39,12 @@ export const RULE_DEFAULTS: readonly RuleDefault[] = [
   op('billing:policies:list', 'rule:any_role', 'List pricing policies and their versions.', 'GET /v1/pricing-policies', 'GET /v1/pricing-policies/{name}'),
   op('billing:policies:write', 'rule:admin', 'Add, modify or delete a pricing policy.', 'POST /v1/pricing-policies', 'PUT /v1/pricing-policies/{name}', 'DELETE /v1/pricing-policies/{name}'),
   op('billing:policies:validate', 'rule:admin', 'Validate or simulate a draft pricing policy.', 'POST /v1/pricing-policies/validate', 'POST /v1/pricing-policies/simulate'),
+  op('billing:quotes:create', 'rule:any_role', 'Price a described set of resources (no data is read or written).', 'POST /v1/quotes'),
   op('billing:accounts:list', 'rule:admin', 'List every account (payer).', 'GET /v1/accounts'),
   op('billing:accounts:get', 'rule:admin_or_reader', 'An account, its balance and projects (target: a project it pays for).', 'GET /v1/accounts/{account_id}', 'GET /v1/accounts/{account_id}/ledger'),
   op('billing:accounts:write', 'rule:admin', 'Create or change an account and its payment scheme.', 'POST /v1/accounts', 'PATCH /v1/accounts/{account_id}'),
   op('billing:accounts:topup', 'rule:authenticated_admin', 'Credit an account (a top-up).', 'POST /v1/accounts/{account_id}/topups'),
-  op('billing:invoices:get', 'rule:admin_or_reader', "An account's invoices and their CSV (target: a project it pays for).", 'GET /v1/accounts/{account_id}/invoices', 'GET /v1/invoices/{invoice_id}', 'GET /v1/invoices/{invoice_id}.csv'),
+  op('billing:invoices:get', 'rule:admin_or_reader', "An account's invoices and their CSV (target: a project it pays for).", 'GET /v1/accounts/{account_id}/invoices', 'GET /v1/invoices/{invoice_id}', 'GET /v1/invoices/{invoice_id}/csv'),
   op('billing:invoices:write', 'rule:authenticated_admin', 'Finalize or void an invoice, issue a credit note.', 'POST /v1/invoices/{invoice_id}/finalize', 'POST /v1/invoices/{invoice_id}/void', 'POST /v1/invoices/{invoice_id}/credit-notes'),
   op('billing:runs:create', 'rule:authenticated_admin', 'Start a billing run for a period.', 'POST /v1/billing-runs'),
   op('billing:audit:list', 'rule:admin', 'Read the audit trail.', 'GET /v1/audit'),
@@ -57,7 +58,7 @@ export class ForbiddenError extends TallyError {
 }
 
 /** The loaded policy: defaults with overrides applied, all parsed. */
-export class Policy {
+export class AccessPolicy {
   private readonly rules: Map<string, Check>;
 
   /** `overrides`: rule name → check string (from a policy file). Throws ValidationError naming the bad rule. */
@@ -89,7 +90,7 @@ export class Policy {
 }
 
 /** Parse a YAML (or JSON) policy file's text into overrides. */
-export function parsePolicyFile(text: string, source = 'policy file'): Record<string, string> {
+export function parseAccessPolicyFile(text: string, source = 'policy file'): Record<string, string> {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -107,19 +108,19 @@ export function parsePolicyFile(text: string, source = 'policy file'): Record<st
 }
 
 /** Load the policy: defaults, plus the file's overrides when `path` is not empty. */
-export function loadPolicy(path: string): Policy {
-  if (path === '') return new Policy();
+export function loadAccessPolicy(path: string): AccessPolicy {
+  if (path === '') return new AccessPolicy();
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new ValidationError('policy-file', `cannot read ${path}: ${(e as Error).message}`);
   }
-  return new Policy(parsePolicyFile(text, path));
+  return new AccessPolicy(parseAccessPolicyFile(text, path));
 }
 
 /** The commented sample policy file, like oslopolicy-sample-generator's output. */
-export function renderPolicySample(): string {
+export function renderAccessPolicySample(): string {
   const lines = ['# billing-api policy (YAML). Every rule below shows its default; uncomment to override.', ''];
   for (const d of RULE_DEFAULTS) {
     lines.push(`# ${d.description}`);

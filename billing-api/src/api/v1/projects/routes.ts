@@ -2,29 +2,33 @@
  * `GET /v1/projects` and `GET /v1/projects/:id/charges`. Routes stay thin:
  * parse, authorize by the named rule, call one use case, return its result.
  */
-import { Router } from '@koa/router';
 import { listProjects, projectCharges, type ChargesDeps } from '../../../charges.js';
+import { isAdmin } from '../../../auth/middleware.js';
+import type { AccessPolicy } from '../../../auth/policy.js';
 import { formatTotal, sum } from '../../../rating.js';
-import { authorize, isAdmin } from '../../../auth/middleware.js';
-import type { Policy } from '../../../auth/policy.js';
+import type { RouteSet } from '../route.js';
 import { parsePeriodQuery, parseProjectId } from './schemas.js';
 
-/** Mount the projects routes on `router`. */
-export function projectsRoutes(router: Router, deps: ChargesDeps, policy: Policy): void {
-  router.get('/v1/projects', async (ctx) => {
-    const creds = authorize(ctx, policy, 'billing:projects:list');
-    const query = parsePeriodQuery(ctx.query);
-    const list = await listProjects(deps, query);
-    // Non-admins see their own project only (with a zero total when it has no usage yet).
-    if (!isAdmin(policy, creds)) {
-      const own = list.projects.find((p) => p.project_id === creds.project_id);
-      list.projects = creds.project_id === null ? [] : [own ?? { project_id: creds.project_id, total: formatTotal(sum([])), resources: 0 }];
-    }
-    ctx.body = list;
+/** Mount the projects routes. */
+export function projectsRoutes(routes: RouteSet, deps: ChargesDeps, policy: AccessPolicy): void {
+  routes.add({
+    method: 'GET', path: '/v1/projects', rule: 'billing:projects:list',
+    summary: 'Projects with their totals for a period (non-admins: their own project only)',
+    parse: (ctx) => parsePeriodQuery(ctx.query),
+    handle: async (query, creds) => {
+      const list = await listProjects(deps, query);
+      if (!isAdmin(policy, creds)) {
+        const own = list.projects.find((p) => p.project_id === creds.project_id);
+        list.projects = creds.project_id === null ? [] : [own ?? { project_id: creds.project_id, total: formatTotal(sum([])), resources: 0 }];
+      }
+      return list;
+    },
   });
-  router.get('/v1/projects/:id/charges', async (ctx) => {
-    const projectId = parseProjectId(ctx.params['id'] ?? '');
-    authorize(ctx, policy, 'billing:charges:get', { project_id: projectId });
-    ctx.body = await projectCharges(deps, { projectId, ...parsePeriodQuery(ctx.query) });
+  routes.add({
+    method: 'GET', path: '/v1/projects/:id/charges', rule: 'billing:charges:get',
+    summary: "A project's charges for a period: total, per resource, per day",
+    target: (ctx) => ({ project_id: parseProjectId(ctx.params['id'] ?? '') }),
+    parse: (ctx) => ({ projectId: parseProjectId(ctx.params['id'] ?? ''), ...parsePeriodQuery(ctx.query) }),
+    handle: (input) => projectCharges(deps, input),
   });
 }

@@ -1,0 +1,35 @@
+/**
+ * Rating the usage of an account's projects over a period with the pricing
+ * core and every live policy version.
+ */
+import type { Knex } from '@tally/common';
+import { ratePeriod, type RatingResult, type UsageInput } from '../pricing/index.js';
+import { policyVersions } from '../policies/store.js';
+
+interface UsageRow {
+  window_start: Date;
+  window_end: Date;
+  resource_id: string;
+  meter: string;
+  unit: string;
+  quantity: string;
+  project_id: string | null;
+  flavor_name: string | null;
+  vcpus: number | null;
+  memory_mb: number | null;
+}
+
+/** Rate `[start, end)` for `projectIds` (usage windows starting in the period). */
+export async function rateProjects(db: Knex | Knex.Transaction, projectIds: readonly string[], period: { start: Date; end: Date }): Promise<RatingResult> {
+  const versions = await policyVersions(db);
+  const rows = projectIds.length === 0 ? [] : ((await db('usage_records')
+    .whereIn('project_id', projectIds as string[])
+    .where('window_start', '>=', period.start).where('window_start', '<', period.end)
+    .orderBy([{ column: 'project_id' }, { column: 'resource_id' }, { column: 'meter' }, { column: 'window_start' }])
+    .select('window_start', 'window_end', 'resource_id', 'meter', 'unit', db.raw('quantity::text AS quantity'), 'project_id', 'flavor_name', 'vcpus', 'memory_mb')) as UsageRow[]);
+  const usage: UsageInput[] = rows.map((r) => ({
+    windowStart: r.window_start, windowEnd: r.window_end, resourceId: r.resource_id, meter: r.meter, unit: r.unit,
+    quantity: r.quantity, projectId: r.project_id, flavorName: r.flavor_name, vcpus: r.vcpus, memoryMb: r.memory_mb,
+  }));
+  return ratePeriod(versions, { usage, projects: [...projectIds] }, period);
+}
