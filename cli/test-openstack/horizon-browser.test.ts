@@ -46,12 +46,22 @@ async function login(browser: Browser, user: string, password: string, next: str
   return page;
 }
 
-/** A call from the logged-in page, as the bundle makes it (session cookie only, no token). */
-async function ajax(page: Page, path: string): Promise<{ status: number; body: string }> {
-  return page.evaluate(async (p) => {
-    const res = await fetch(p, { headers: { 'X-Requested-With': 'XMLHttpRequest', Accept: 'application/json' } });
+/** A call from the logged-in page, as the bundle makes it (session cookie and CSRF token only, no Keystone token). */
+async function ajax(page: Page, path: string, method = 'GET', body?: unknown): Promise<{ status: number; body: string }> {
+  return page.evaluate(async ([p, m, b]) => {
+    const csrf = /(?:^|;\s*)csrftoken=([^;]+)/.exec(document.cookie)?.[1] ?? '';
+    const headers: Record<string, string> = { 'X-Requested-With': 'XMLHttpRequest', Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRFToken': csrf };
+    const res = await fetch(p, { method: m, headers, ...(b === undefined ? {} : { body: JSON.stringify(b) }) });
     return { status: res.status, body: await res.text() };
-  }, path);
+  }, [path, method, body] as const);
+}
+
+/** billing-api's refusal (JSON, code forbidden), not Django's CSRF page. */
+function assertForbidden(res: { status: number; body: string }, rule: string): void {
+  assert.equal(res.status, 403, res.body);
+  const err = (JSON.parse(res.body) as { error: { code: string; message: string } }).error;
+  assert.equal(err.code, 'forbidden');
+  assert.match(err.message, new RegExp(rule));
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -86,6 +96,10 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
       usage(OTHER, 'e0000000-0000-4000-8000-00000000000c', 'm1.large', 4, '3600', 'other-secret-vm'),
     ];
     await replaceWindowUsage(db, rows[0]!.windowStart, rows);
+    // Last month (for the policy simulation): other's m1.large for 1 h, the month's last hour.
+    const monthStart = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1));
+    const lastMonth = { ...usage(OTHER, 'e0000000-0000-4000-8000-00000000000c', 'm1.large', 4, '3600', 'other-secret-vm'), windowStart: new Date(monthStart.getTime() - 3_600_000), windowEnd: monthStart };
+    await replaceWindowUsage(db, lastMonth.windowStart, [lastMonth]);
   } finally {
     await db.destroy();
   }
@@ -110,8 +124,7 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     await page.waitForSelector('#tally-chart-box:not([hidden]) canvas');
     await shot(page, 'project');
     // The proxy sends the member's own token: billing-api refuses another project and lists only this one.
-    const other = await ajax(page, `/api/tally/v1/projects/${OTHER}/charges`);
-    assert.equal(other.status, 403, other.body);
+    assertForbidden(await ajax(page, `/api/tally/v1/projects/${OTHER}/charges`), 'billing:charges:get');
     const list = await ajax(page, '/api/tally/v1/projects');
     assert.equal(list.status, 200, list.body);
     assert.deepEqual((JSON.parse(list.body) as { projects: { project_id: string }[] }).projects.map((p) => p.project_id), [DEMO]);
@@ -124,7 +137,11 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     const page = await login(browser, 'demo-reader', 'reader-pass', '/project/billing/');
     await page.waitForSelector('#tally-detail .total');
     assert.equal(await page.textContent('#tally-detail .total'), 'Month to date: 0.0250 EUR');
-    assert.equal(await page.locator('#tally-root button, #tally-root select, #tally-root input').count(), 0, 'nothing to change');
+    assert.equal(await page.locator('#tally-root button, #tally-root select, #tally-root input, #tally-root textarea').count(), 0, 'nothing to change');
+    // Neither through the page nor around it: the proxy carries the reader's token and billing-api refuses.
+    assertForbidden(await ajax(page, '/api/tally/v1/pricing-policies', 'POST', { name: 'sneaky', source: 'EVENT = "VM Assignment", COST_PER_HOUR = 0 (EUR)' }), 'billing:policies:write');
+    await page.goto(`${HORIZON_URL}/admin/billing/`);
+    assert.equal(await page.locator('#tally-root').count(), 0, 'no Admin > Billing for a reader');
     await page.close();
   });
 
@@ -142,6 +159,38 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     assert.equal(await page.textContent('#tally-detail .total'), 'Month to date: 0.0800 EUR');
     await page.waitForSelector('#tally-chart-box:not([hidden]) canvas');
     await shot(page, 'admin');
+    await page.close();
+  });
+
+  await t.test('admin: edits a pricing policy with live validation, simulates it against last month, publishes it', async () => {
+    const page = await login(browser, 'admin', 'admin-pass', '/admin/billing/');
+    await page.waitForSelector('#tally-policy-source');
+    await page.waitForFunction(() => (document.querySelector('#tally-policy-name') as HTMLSelectElement | null)?.value !== undefined && document.querySelectorAll('#tally-policy-name option').length > 0);
+    await page.selectOption('#tally-policy-name', { label: 'New policy…' });
+    await page.fill('#tally-policy-new-name', 'standard');
+    await page.fill('#tally-policy-source', 'EVENT = "VM Assignment", COST_PER_HOUR =');
+    await page.waitForSelector('#tally-policy-status.invalid');
+    assert.match(await page.textContent('#tally-policy-status') ?? '', /Not valid: 1:\d+: /);
+    assert.equal(await page.isDisabled('#tally-policy-publish'), true);
+    // The default list with m1.large at 0.1600 instead of 0.0800.
+    const draft = ['tiny 0.0100', 'small 0.0200', 'medium 0.0400', 'large 0.1600', 'xlarge 0.1600']
+      .map((x) => x.split(' ')).map(([f, p]) => `EVENT = "VM Assignment", RESOURCE_TYPE = "m1.${f}", COST_PER_HOUR = ${p} (EUR), ACTIVATION_GROUP = "price list"`)
+      .concat('EVENT = "VM Assignment", COST_PER_CPU_HOUR = 0.0200 (EUR), ACTIVATION_GROUP = "price list"').join('\n');
+    await page.fill('#tally-policy-source', draft);
+    await page.waitForSelector('#tally-policy-status.valid');
+    await page.click('#tally-policy-simulate');
+    await page.waitForSelector('#tally-policy-simulation');
+    const rows = await page.locator('#tally-policy-simulation tbody tr').allTextContents();
+    assert.deepEqual(rows, [`${OTHER}0.0800 EUR0.1600 EUR+0.08 EUR`, 'total0.0800 EUR0.1600 EUR+0.08 EUR']);
+    await page.locator('#tally-policies').screenshot({ path: join(SHOTS, 'horizon-admin-policy.png') });
+    await page.click('#tally-policy-publish');
+    await page.waitForSelector('#tally-policy-published');
+    assert.match(await page.textContent('#tally-policy-published') ?? '', /^Published standard v1, effective from \d{4}-/);
+    assert.equal(await page.inputValue('#tally-policy-name'), 'standard');
+    assert.match((await page.locator('#tally-policy-versions tbody tr').allTextContents()).join('|'), /^v1\d{4}-/);
+    // Stored, as billing-api says.
+    const stored = JSON.parse((await ajax(page, '/api/tally/v1/pricing-policies/standard')).body) as { versions: { version: number; source: string }[] };
+    assert.deepEqual(stored.versions.map((v) => [v.version, v.source]), [[1, draft]]);
     await page.close();
   });
 
