@@ -9,6 +9,7 @@ import { BillingClient } from './api.js';
 import { DailyChart } from './chart.js';
 import { readConfig, type PageConfig } from './config.js';
 import { startPolicyEditor } from './policies-view.js';
+import { startQuoteCalculator } from './quote-view.js';
 import { dailySeries, explainError } from './shape.js';
 import { renderCharges, renderError, renderProjects } from './view.js';
 
@@ -34,6 +35,7 @@ function start(config: PageConfig): void {
   projectsBox.hidden = config.mode === 'project';
   // Managers' tools: only on the every-project page (Admin > Billing, or standalone).
   if (config.mode === 'all') startPolicyEditor(byId('tally-policies'), client);
+  if (config.mode === 'project' && config.projectId) startQuoteCalculator(byId('tally-quote'), client, config.projectId);
 
   const refresh = async (): Promise<void> => {
     if (running) return;
