@@ -38,7 +38,7 @@ function usage(projectId: string, resourceId: string, flavor: string, vcpus: num
 }
 
 async function login(browser: Browser, user: string, password: string, next: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   await page.goto(`${HORIZON_URL}/auth/login/?next=${encodeURIComponent(next)}`);
   await page.fill('#id_username', user);
   await page.fill('#id_password', password);
