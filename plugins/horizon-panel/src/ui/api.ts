@@ -36,6 +36,23 @@ export class BillingClient {
     return this.call(method, path, body);
   }
 
+  /** A non-JSON answer (an invoice's CSV) as text; errors still become ApiErrors. */
+  async text(path: string): Promise<string> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.base + path, { headers: { ...requestHeaders(), Accept: 'text/csv, application/json' }, credentials: 'same-origin' });
+    } catch (e) {
+      throw new ApiError(0, 'network', e instanceof Error ? e.message : String(e));
+    }
+    const body = await res.text();
+    if (!res.ok) {
+      let err: Partial<ErrorBody['error']> | undefined;
+      try { err = (JSON.parse(body) as Partial<ErrorBody>).error; } catch { err = undefined; }
+      throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`, err?.request_id ?? res.headers.get('X-Request-Id') ?? undefined, err?.field);
+    }
+    return body;
+  }
+
   private get(path: string): Promise<unknown> {
     return this.call('GET', path, undefined);
   }

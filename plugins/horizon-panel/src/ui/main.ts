@@ -8,6 +8,7 @@
 import { BillingClient } from './api.js';
 import { DailyChart } from './chart.js';
 import { readConfig, type PageConfig } from './config.js';
+import { startAccounts } from './accounts-view.js';
 import { startPolicyEditor } from './policies-view.js';
 import { startQuoteCalculator } from './quote-view.js';
 import { dailySeries, explainError } from './shape.js';
@@ -34,7 +35,10 @@ function start(config: PageConfig): void {
   let running = false;
   projectsBox.hidden = config.mode === 'project';
   // Managers' tools: only on the every-project page (Admin > Billing, or standalone).
-  if (config.mode === 'all') startPolicyEditor(byId('tally-policies'), client);
+  if (config.mode === 'all') {
+    startPolicyEditor(byId('tally-policies'), client);
+    startAccounts(byId('tally-accounts'), client);
+  }
   if (config.mode === 'project' && config.projectId) startQuoteCalculator(byId('tally-quote'), client, config.projectId);
 
   const refresh = async (): Promise<void> => {
