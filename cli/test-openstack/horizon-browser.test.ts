@@ -206,6 +206,33 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     await page.close();
   });
 
+  await t.test('admin: an account\'s billing run, invoice and CSV', async () => {
+    const page = await login(browser, 'admin', 'admin-pass', '/admin/billing/');
+    await page.waitForSelector('#tally-accounts-list');
+    const created = await ajax(page, '/api/tally/v1/accounts', 'POST', { id: 'acme', name: 'ACME', currency: 'EUR', scheme: 'postpaid', projects: [OTHER] });
+    assert.equal(created.status, 201, created.body);
+    await page.reload();
+    await page.waitForSelector('#tally-accounts-table tbody tr, #tally-accounts-error:not([hidden])');
+    assert.equal(await page.isVisible('#tally-accounts-error'), false, await page.textContent('#tally-accounts-error') ?? '');
+    // Last month by default: other's m1.large hour at the default 0.0800 EUR/h.
+    await page.click('#tally-run-go');
+    await page.waitForFunction(() => /^Run /.test(document.querySelector('#tally-run-result')?.textContent ?? '') || !document.querySelector('#tally-accounts-error')?.hasAttribute('hidden'));
+    assert.match(await page.textContent('#tally-run-result') ?? '', /1 account\(s\), 1 invoice\(s\) created, 0 already there/, await page.textContent('#tally-accounts-error') ?? '');
+    await page.click('#tally-accounts-table tbody tr:has-text("acme")');
+    await page.waitForSelector('#tally-invoices tbody tr');
+    // Postpaid with a draft invoice: nothing is booked in the ledger yet.
+    assert.deepEqual(await page.locator('#tally-balance tbody td').allTextContents(), ['0.0000 EUR', '0.0000 EUR', '0.0000 EUR', 'none']);
+    assert.match((await page.locator('#tally-invoices tbody tr').allTextContents())[0] ?? '', /draft0\.0800 EUR$/);
+    await page.click('#tally-invoices tbody tr');
+    await page.waitForSelector('#tally-invoice-lines');
+    assert.match(await page.textContent('#tally-invoice-detail h3') ?? '', /: 0\.0800 EUR$/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#tally-invoice-csv')]);
+    const csv = readFileSync(await download.path(), 'utf8');
+    assert.match(csv, /0\.08/);
+    await page.locator('#tally-accounts').screenshot({ path: join(SHOTS, 'horizon-admin-accounts.png') });
+    await page.close();
+  });
+
   await t.test('billing-api down: the member sees the error and what to do, never a zero bill', async () => {
     const page = await login(browser, 'demo-member', 'demo-pass', '/project/billing/');
     await page.waitForSelector('#tally-detail .total');

@@ -7,7 +7,16 @@
 import { isDecimalString } from './format.js';
 import { ApiError } from './shape.js';
 
-/** A payer with its derived balances. */
+/** A payer as the list shows it (`GET /v1/accounts`: no balances). */
+export interface AccountSummary {
+  id: string;
+  name: string;
+  currency: string;
+  scheme: string;
+  projects: string[];
+}
+
+/** A payer with its derived balances (`GET /v1/accounts/{id}`). */
 export interface AccountView {
   id: string;
   name: string;
@@ -58,17 +67,24 @@ function bad(what: string): never {
 const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const money = (v: unknown, what: string): void => { if (!isDecimalString(v)) bad(`${what} is not a decimal string`); };
 
-function checkAccount(a: unknown): AccountView {
-  if (!obj(a) || typeof a['id'] !== 'string' || !Array.isArray(a['projects']) || !obj(a['balance'])) bad('account');
-  const b = a['balance'];
-  for (const k of ['wallet', 'receivable', 'available']) money(b[k], `balance.${k}`);
-  return a as unknown as AccountView;
+function checkSummary(a: unknown): AccountSummary {
+  if (!obj(a) || typeof a['id'] !== 'string' || typeof a['name'] !== 'string' || typeof a['currency'] !== 'string' || !Array.isArray(a['projects'])) bad('account');
+  return a as unknown as AccountSummary;
 }
 
 /** `GET /v1/accounts`. */
-export function parseAccounts(body: unknown): AccountView[] {
+export function parseAccounts(body: unknown): AccountSummary[] {
   if (!obj(body) || !Array.isArray(body['accounts'])) bad('accounts');
-  return body['accounts'].map(checkAccount);
+  return body['accounts'].map(checkSummary);
+}
+
+/** `GET /v1/accounts/{id}`. */
+export function parseAccount(body: unknown): AccountView {
+  checkSummary(body);
+  const b = (body as Record<string, unknown>)['balance'];
+  if (!obj(b)) bad('account balance');
+  for (const k of ['wallet', 'receivable', 'available']) money(b[k], `balance.${k}`);
+  return body as AccountView;
 }
 
 /** `GET /v1/accounts/{id}/ledger`. */

@@ -4,7 +4,7 @@
  * closed period. Errors show in the section, with what to do.
  */
 import type { BillingClient } from './api.js';
-import { lastMonth, parseAccounts, parseInvoice, parseInvoices, parseLedger, parseRunReport, type AccountView } from './accounts-data.js';
+import { lastMonth, parseAccount, parseAccounts, parseInvoice, parseInvoices, parseLedger, parseRunReport, type AccountSummary } from './accounts-data.js';
 import { formatMoney } from './format.js';
 import { explainError } from './shape.js';
 import { el, renderError } from './view.js';
@@ -58,11 +58,12 @@ export function startAccounts(root: HTMLElement, client: BillingClient, now: () 
     }
   };
 
-  const showAccount = async (a: AccountView): Promise<void> => {
+  const showAccount = async (summary: AccountSummary): Promise<void> => {
     try {
-      const [entries, invoices] = await Promise.all([
-        client.request('GET', `/v1/accounts/${encodeURIComponent(a.id)}/ledger`).then(parseLedger),
-        client.request('GET', `/v1/accounts/${encodeURIComponent(a.id)}/invoices`).then(parseInvoices),
+      const [a, entries, invoices] = await Promise.all([
+        client.request('GET', `/v1/accounts/${encodeURIComponent(summary.id)}`).then(parseAccount),
+        client.request('GET', `/v1/accounts/${encodeURIComponent(summary.id)}/ledger`).then(parseLedger),
+        client.request('GET', `/v1/accounts/${encodeURIComponent(summary.id)}/invoices`).then(parseInvoices),
       ]);
       const invTable = table('tally-invoices', ['Invoice', 'Period', 'Status', 'Total'], invoices.map((i) => [i.id, `${i.period.start.slice(0, 10)} – ${i.period.end.slice(0, 10)}`, i.status, formatMoney(i.total, i.currency)]), [3]);
       invTable.querySelectorAll('tbody tr').forEach((row, i) => {
@@ -70,7 +71,11 @@ export function startAccounts(root: HTMLElement, client: BillingClient, now: () 
         row.addEventListener('click', () => void showInvoice(invoices[i]?.id ?? ''));
       });
       detail.replaceChildren(
-        el('h3', `Account ${a.name} (${a.id}), ${a.scheme}: available ${formatMoney(a.balance.available, a.currency)}`),
+        el('h3', `Account ${a.name} (${a.id}), ${a.scheme}`),
+        table('tally-balance', ['Wallet', 'Receivable', 'Available', 'Low-balance alert'], [[
+          formatMoney(a.balance.wallet, a.currency), formatMoney(a.balance.receivable, a.currency), formatMoney(a.balance.available, a.currency),
+          a.low_balance_alert ? `since ${a.low_balance_alert.since} (${formatMoney(a.low_balance_alert.balance, a.currency)})` : 'none',
+        ]], [0, 1, 2]),
         el('h3', 'Invoices'), invoices.length ? invTable : el('p', 'No invoices yet: run billing for a closed period.', { class: 'meta' }),
         el('h3', 'Ledger (newest first)'),
         table('tally-ledger', ['When', 'Kind', 'Book', 'Amount', 'Memo'], entries.map((e) => [e.at, e.kind, e.book, formatMoney(e.amount, a.currency, 6), e.memo]), [3]),
@@ -89,10 +94,7 @@ export function startAccounts(root: HTMLElement, client: BillingClient, now: () 
         list.replaceChildren(el('p', 'No accounts yet (POST /v1/accounts creates one).', { class: 'meta' }));
         return;
       }
-      const t = table('tally-accounts', ['Account', 'Scheme', 'Projects', 'Wallet', 'Receivable', 'Available', 'Alert'], accounts.map((a) => [
-        `${a.name} (${a.id})`, a.scheme, a.projects.join(', '), formatMoney(a.balance.wallet, a.currency), formatMoney(a.balance.receivable, a.currency),
-        formatMoney(a.balance.available, a.currency), a.low_balance_alert ? `low balance since ${a.low_balance_alert.since}` : '',
-      ]), [3, 4, 5]);
+      const t = table('tally-accounts-table', ['Account', 'Scheme', 'Currency', 'Projects'], accounts.map((a) => [`${a.name} (${a.id})`, a.scheme, a.currency, a.projects.join(', ')]));
       t.querySelectorAll('tbody tr').forEach((row, i) => {
         row.classList.add('selectable');
         const a = accounts[i];
