@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/test-output/**', '.tally/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/test-output/**', '.tally/**', '**/tally_dashboard/static/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

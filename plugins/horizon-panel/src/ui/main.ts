@@ -1,10 +1,16 @@
 /**
- * The page: projects with month-to-date totals; click one for its breakdown and
- * daily chart. Refreshes every few seconds. On an error it shows the error and
- * hides every amount, so a failure never reads as a zero bill.
+ * The page. Standalone (and in Horizon's Admin panel): projects with
+ * month-to-date totals; click one for its breakdown and daily chart. In
+ * Horizon's Project panel: the current project only. Refreshes every few
+ * seconds. On an error it shows the error and hides every amount, so a failure
+ * never reads as a zero bill.
  */
 import { BillingClient } from './api.js';
 import { DailyChart } from './chart.js';
+import { readConfig, type PageConfig } from './config.js';
+import { startAccounts } from './accounts-view.js';
+import { startPolicyEditor } from './policies-view.js';
+import { startQuoteCalculator } from './quote-view.js';
 import { dailySeries, explainError } from './shape.js';
 import { renderCharges, renderError, renderProjects } from './view.js';
 
@@ -16,35 +22,43 @@ function byId<T extends HTMLElement>(id: string): T {
   return e as T;
 }
 
-function start(): void {
-  // In Horizon the API sits behind a proxy path; standalone it is the same origin.
-  const base = document.querySelector<HTMLMetaElement>('meta[name="tally-api-base"]')?.content ?? '';
-  const client = new BillingClient(base.replace(/\/$/, ''));
-  const errorBox = byId('error');
-  const content = byId('content');
-  const projectsBox = byId('projects');
-  const detailBox = byId('detail');
-  const chartBox = byId('chart-box');
-  const updated = byId('updated');
-  const chart = new DailyChart(byId<HTMLCanvasElement>('chart'));
-  let selected: string | undefined = new URLSearchParams(location.search).get('project') ?? undefined;
+function start(config: PageConfig): void {
+  const client = new BillingClient(config.apiBase);
+  const errorBox = byId('tally-error');
+  const content = byId('tally-content');
+  const projectsBox = byId('tally-projects');
+  const detailBox = byId('tally-detail');
+  const chartBox = byId('tally-chart-box');
+  const updated = byId('tally-updated');
+  const chart = new DailyChart(byId<HTMLCanvasElement>('tally-chart'));
+  let selected: string | undefined = config.mode === 'project' ? config.projectId : new URLSearchParams(location.search).get('project') ?? undefined;
   let running = false;
+  projectsBox.hidden = config.mode === 'project';
+  // Managers' tools: only on the every-project page (Admin > Billing, or standalone).
+  if (config.mode === 'all') {
+    startPolicyEditor(byId('tally-policies'), client);
+    startAccounts(byId('tally-accounts'), client);
+  }
+  if (config.mode === 'project' && config.projectId) startQuoteCalculator(byId('tally-quote'), client, config.projectId);
 
   const refresh = async (): Promise<void> => {
     if (running) return;
     running = true;
     try {
-      const list = await client.projects();
+      // A project member must not ask for every project: only the admin view lists them.
+      const list = config.mode === 'all' ? await client.projects() : undefined;
       const charges = selected === undefined ? undefined : await client.charges(selected);
       errorBox.hidden = true;
       content.hidden = false;
-      renderProjects(projectsBox, list, selected, (id) => {
-        selected = id;
-        history.replaceState(null, '', `?project=${encodeURIComponent(id)}`);
-        void refresh();
-      });
+      if (list) {
+        renderProjects(projectsBox, list, selected, (id) => {
+          selected = id;
+          history.replaceState(null, '', `?project=${encodeURIComponent(id)}`);
+          void refresh();
+        });
+      }
       if (charges) {
-        renderCharges(detailBox, charges);
+        renderCharges(detailBox, charges, config.projectName ? `Project ${config.projectName} (${charges.project_id})` : undefined);
         chartBox.hidden = false;
         chart.update(dailySeries(charges.daily), charges.currency);
       } else {
@@ -67,4 +81,9 @@ function start(): void {
   setInterval(() => void refresh(), REFRESH_MS);
 }
 
-start();
+const root = byId('tally-root');
+try {
+  start(readConfig({ ...root.dataset }));
+} catch (err) {
+  renderError(byId('tally-error'), { title: 'The billing page is misconfigured', detail: err instanceof Error ? err.message : String(err), advice: 'Tell the operator: the page template sets these attributes.' });
+}

@@ -84,3 +84,10 @@ test('BillingClient: network failure, non-JSON error page, and success', async (
   assert.equal((await ok.charges('a/b')).total, '0.0828');
   assert.equal(asked, '/api/v1/projects/a%2Fb/charges');
 });
+
+test('explainError: the Horizon proxy\'s own errors say whom to tell', () => {
+  const down = explainError(new ApiError(502, 'upstream_unreachable', 'billing-api cannot be reached at http://127.0.0.1:1/v1/projects', 'horizon-1'));
+  assert.match(down.title, /Horizon cannot reach the billing API/);
+  assert.match(down.advice, /operator.*horizon-1/s);
+  assert.match(explainError(new ApiError(503, 'not_in_catalog', 'x')).title, /not registered/);
+});

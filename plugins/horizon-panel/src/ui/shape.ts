@@ -118,6 +118,13 @@ export function explainError(err: unknown): ErrorNotice {
   if (e.status === 0) {
     return { title: 'The billing API cannot be reached', detail: e.message, advice: 'Check that billing-api is running and reachable from this browser, then wait: the page retries by itself.' };
   }
+  // Codes of the Horizon proxy (tally_dashboard/api/billing.py): Horizon answered, billing-api did not.
+  if (e.code === 'upstream_unreachable' || e.code === 'upstream_timeout') {
+    return { title: 'Horizon cannot reach the billing API', detail: e.message, advice: `Tell the operator: billing-api must be running at the address in the service catalog. The page retries by itself.${ref}` };
+  }
+  if (e.code === 'not_in_catalog') {
+    return { title: 'The billing service is not registered in this cloud', detail: e.message, advice: `Tell the operator: register billing-api in Keystone's service catalog.${ref}` };
+  }
   if (e.code === 'bad_response') {
     return { title: 'The billing API answered with data the page cannot read', detail: e.message, advice: 'The UI and the API versions may not match: rebuild and restart both, then reload.' };
   }

@@ -3,6 +3,7 @@
  * tenants), never innerHTML.
  */
 import { formatHours, formatMoney, formatPeriod } from './format.js';
+import { byFlavor, byMeter, explainLine, forecastMonth } from './breakdown.js';
 import { describeContext, sortProjects, type ErrorNotice } from './shape.js';
 import type { ProjectCharges, ProjectList } from './types.js';
 
@@ -47,16 +48,24 @@ export function renderProjects(target: HTMLElement, list: ProjectList, selected:
   target.appendChild(t);
 }
 
-/** One project's total and its breakdown by resource. */
-export function renderCharges(target: HTMLElement, c: ProjectCharges): void {
+/** One project's month to date, forecast, and breakdowns by resource (each line explained), flavor and meter. */
+export function renderCharges(target: HTMLElement, c: ProjectCharges, title = `Project ${c.project_id}`): void {
   target.replaceChildren();
-  target.appendChild(el('h2', `Project ${c.project_id}`));
-  target.appendChild(el('p', `Total: ${formatMoney(c.total, c.currency)}`, { class: 'total' }));
+  target.appendChild(el('h2', title));
+  target.appendChild(el('p', `Month to date: ${formatMoney(c.total, c.currency)}`, { class: 'total' }));
+  const forecast = forecastMonth(c);
+  if (forecast) target.appendChild(el('p', `Forecast for the month: ${formatMoney(forecast.amount, c.currency)} (${forecast.basis})`, { class: 'forecast' }));
   target.appendChild(el('p', `${formatPeriod(c.period.start, c.period.end)} (${describeContext(c)})`, { class: 'meta' }));
   if (c.unpriced_resources.length > 0) {
     target.appendChild(el('p', `Not priced (unknown flavor, no vCPU count): ${c.unpriced_resources.join(', ')}. Ask the operator to add the flavor to the pricing policy.`, { class: 'warning' }));
   }
-  const { table: t, body } = table(['Resource', 'Flavor', 'Hours', 'Price / h', 'Amount'], new Set([2, 3, 4]));
+  if (c.resources.length === 0) {
+    target.appendChild(el('p', 'No usage in this period.'));
+    return;
+  }
+  target.appendChild(el('h3', 'By resource'));
+  const { table: t, body } = table(['Resource', 'Flavor', 'Hours', 'Price / h', 'Amount', 'How it was rated'], new Set([2, 3, 4]));
+  t.id = 'tally-by-resource';
   for (const r of c.resources) {
     const row = body.insertRow();
     cell(row, r.display_name ? `${r.display_name} (${r.resource_id})` : r.resource_id);
@@ -64,9 +73,25 @@ export function renderCharges(target: HTMLElement, c: ProjectCharges): void {
     cell(row, formatHours(r.hours), true);
     cell(row, formatMoney(r.unit_price, c.currency), true);
     cell(row, formatMoney(r.amount, c.currency, 6), true);
+    row.appendChild(el('td', explainLine(r, c), { class: 'explain' }));
   }
-  if (c.resources.length === 0) target.appendChild(el('p', 'No usage in this period.'));
-  else target.appendChild(t);
+  target.appendChild(t);
+  for (const [heading, id, first, rows] of [
+    ['By flavor', 'tally-by-flavor', 'Flavor', byFlavor(c.resources)],
+    ['By meter', 'tally-by-meter', 'Meter', byMeter(c.resources)],
+  ] as const) {
+    target.appendChild(el('h3', heading));
+    const g = table([first, 'Resources', 'Hours', 'Amount'], new Set([1, 2, 3]));
+    g.table.id = id;
+    for (const r of rows) {
+      const row = g.body.insertRow();
+      cell(row, r.key);
+      cell(row, String(r.resources), true);
+      cell(row, formatHours(r.hours), true);
+      cell(row, formatMoney(r.amount, c.currency, 6), true);
+    }
+    target.appendChild(g.table);
+  }
 }
 
 /** Replace `target`'s content with an error notice. */

@@ -1,0 +1,250 @@
+/**
+ * OpenStack tier: Tally's panels in Debian's real Horizon, driven by Debian's
+ * Chromium through playwright-core. Users log in through Horizon's own login
+ * form against the real Keystone (scripts/openstack/keystone.sh); Horizon finds
+ * billing-api in the service catalog (type `billing`) and the plugin's proxy
+ * calls it with the user's token. billing-api (`tally api --auth-strategy
+ * keystone`) runs on the catalog's port with usage rows written for two projects.
+ * Screenshots of each main view go to test-output/horizon/.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createDatabase, dropDatabase, openDatabase } from '@tally/common';
+import { replaceWindowUsage, type UsageRecord } from '@tally/analyzer';
+import { ADMIN_DB_URL, ROOT, tally, type Proc } from '../test/helpers.js';
+
+const KEYSTONE_ENV = process.env['TALLY_OS_KEYSTONE_ENV'];
+const HORIZON_URL = process.env['TALLY_OS_HORIZON_URL'];
+if (!KEYSTONE_ENV || !HORIZON_URL) throw new Error('run through `npm run test:openstack`, which starts Keystone and Horizon');
+const ks = Object.fromEntries(
+  readFileSync(KEYSTONE_ENV, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+) as Record<string, string>;
+const DEMO = ks['DEMO_PROJECT_ID'] ?? '';
+const OTHER = ks['OTHER_PROJECT_ID'] ?? '';
+const billingPort = new URL(ks['BILLING_URL'] ?? 'http://127.0.0.1:8889').port;
+const SHOTS = join(ROOT, 'test-output', 'horizon');
+
+/** One hour of usage: the current hour, so it is month to date whatever the date. */
+function usage(projectId: string, resourceId: string, flavor: string, vcpus: number, seconds: string, name: string): UsageRecord {
+  const start = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+  return {
+    windowStart: start, windowEnd: new Date(start.getTime() + 3_600_000), resourceId, meter: 'instance', unit: 's', quantity: seconds,
+    samples: 12, projectId, userId: 'u'.repeat(32), flavorName: flavor, vcpus, memoryMb: 512, displayName: name,
+  };
+}
+
+async function login(browser: Browser, user: string, password: string, next: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+  await page.goto(`${HORIZON_URL}/auth/login/?next=${encodeURIComponent(next)}`);
+  await page.fill('#id_username', user);
+  await page.fill('#id_password', password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/auth/login')), page.click('button[type="submit"]')]);
+  return page;
+}
+
+/** A call from the logged-in page, as the bundle makes it (session cookie and CSRF token only, no Keystone token). */
+async function ajax(page: Page, path: string, method = 'GET', body?: unknown): Promise<{ status: number; body: string }> {
+  return page.evaluate(async ([p, m, b]) => {
+    const csrf = /(?:^|;\s*)csrftoken=([^;]+)/.exec(document.cookie)?.[1] ?? '';
+    const headers: Record<string, string> = { 'X-Requested-With': 'XMLHttpRequest', Accept: 'application/json', 'Content-Type': 'application/json', 'X-CSRFToken': csrf };
+    const res = await fetch(p, { method: m, headers, ...(b === undefined ? {} : { body: JSON.stringify(b) }) });
+    return { status: res.status, body: await res.text() };
+  }, [path, method, body] as const);
+}
+
+/** billing-api's refusal (JSON, code forbidden), not Django's CSRF page. */
+function assertForbidden(res: { status: number; body: string }, rule: string): void {
+  assert.equal(res.status, 403, res.body);
+  const err = (JSON.parse(res.body) as { error: { code: string; message: string } }).error;
+  assert.equal(err.code, 'forbidden');
+  assert.match(err.message, new RegExp(rule));
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `horizon-${name}.png`), fullPage: true });
+}
+
+test('Tally panels in the real Horizon: member, reader and admin log in through the login form', { timeout: 240_000 }, async (t) => {
+  mkdirSync(SHOTS, { recursive: true });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  t.after(() => browser.close());
+  const dbName = `tally_hz_${randomBytes(4).toString('hex')}`;
+  const dbUrl = await createDatabase(ADMIN_DB_URL, dbName);
+  const procs: Proc[] = [];
+  t.after(async () => {
+    for (const p of procs) await p.stop();
+    await dropDatabase(ADMIN_DB_URL, dbName);
+  });
+
+  const startApi = async (): Promise<void> => {
+    const api = tally(['api', '--database-url', dbUrl, '--port', billingPort, '--auth-strategy', 'keystone',
+      '--keystone-url', ks['KEYSTONE_URL'] ?? '', '--keystone-user', 'billing', '--keystone-password', 'billing-pass']);
+    procs.push(api);
+    await api.waitFor(/billing API on http/, 30_000);
+  };
+  await startApi();
+  const db = openDatabase(dbUrl, 1);
+  try {
+    // demo: m1.small for 1 h (0.0200) + m1.tiny for 30 min (0.0050) = 0.0250 EUR; other: m1.large 1 h = 0.0800 EUR.
+    const rows = [
+      usage(DEMO, 'd0000000-0000-4000-8000-00000000000a', 'm1.small', 1, '3600', 'demo-web'),
+      usage(DEMO, 'd0000000-0000-4000-8000-00000000000b', 'm1.tiny', 1, '1800', 'demo-db'),
+      usage(OTHER, 'e0000000-0000-4000-8000-00000000000c', 'm1.large', 4, '3600', 'other-secret-vm'),
+    ];
+    await replaceWindowUsage(db, rows[0]!.windowStart, rows);
+    // Last month (for the policy simulation): other's m1.large for 1 h, the month's last hour.
+    const monthStart = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1));
+    const lastMonth = { ...usage(OTHER, 'e0000000-0000-4000-8000-00000000000c', 'm1.large', 4, '3600', 'other-secret-vm'), windowStart: new Date(monthStart.getTime() - 3_600_000), windowEnd: monthStart };
+    await replaceWindowUsage(db, lastMonth.windowStart, [lastMonth]);
+  } finally {
+    await db.destroy();
+  }
+
+  await t.test('member: Project > Billing shows the own project only, with the right total', async () => {
+    const page = await login(browser, 'demo-member', 'demo-pass', '/project/billing/');
+    assert.equal(new URL(page.url()).pathname, '/project/billing/');
+    await page.waitForSelector('#tally-detail .total');
+    assert.equal(await page.textContent('#tally-detail .total'), 'Month to date: 0.0250 EUR');
+    const text = await page.textContent('#tally-root') ?? '';
+    assert.match(await page.textContent('#tally-detail h2') ?? '', new RegExp(`^Project demo \\(${DEMO}\\)$`));
+    // Every line says how it was rated; the flavor breakdown adds up.
+    assert.match(text, /1\.000000 h of running time \(meter instance\) × 0\.0200 EUR\/h, the price of flavor m1\.small in policy default v1 = 0\.020000 EUR/);
+    assert.deepEqual(await page.locator('#tally-by-flavor tbody tr').allTextContents(), ['m1.small11.00 h0.020000 EUR', 'm1.tiny10.50 h0.005000 EUR']);
+    // A forecast once the month is an hour old (30-day or 31-day month: month to date × days ÷ elapsed).
+    const monthStart = new Date(); monthStart.setUTCDate(1); monthStart.setUTCHours(0, 0, 0, 0);
+    assert.equal(await page.locator('#tally-detail .forecast').count(), Date.now() - monthStart.getTime() >= 3_600_000 ? 1 : 0);
+    assert.match(text, /demo-web/);
+    assert.match(text, /demo-db/);
+    assert.doesNotMatch(text, new RegExp(`${OTHER}|other-secret-vm|0\\.0800`));
+    assert.equal(await page.isVisible('#tally-projects'), false, 'a member sees no list of projects');
+    await page.waitForSelector('#tally-chart-box:not([hidden]) canvas');
+    await shot(page, 'project');
+    // The proxy sends the member's own token: billing-api refuses another project and lists only this one.
+    assertForbidden(await ajax(page, `/api/tally/v1/projects/${OTHER}/charges`), 'billing:charges:get');
+    const list = await ajax(page, '/api/tally/v1/projects');
+    assert.equal(list.status, 200, list.body);
+    assert.deepEqual((JSON.parse(list.body) as { projects: { project_id: string }[] }).projects.map((p) => p.project_id), [DEMO]);
+    // The quote calculator: 2 × m1.small × 10 h at 0.0200 EUR/h under the live (default) policy.
+    await page.fill('#tally-quote-hours', '10 h');
+    await page.click('#tally-quote-go');
+    assert.match(await page.textContent('#tally-quote-result') ?? '', /^hours: a positive number/);
+    await page.fill('#tally-quote-count', '2');
+    await page.fill('#tally-quote-hours', '10');
+    await page.click('#tally-quote-go');
+    await page.waitForSelector('#tally-quote-total, #tally-quote-result .error');
+    assert.match(await page.textContent('#tally-quote-result') ?? '', /^Quote: 0\.4000 EUR \(valid until \d{4}-/);
+    assert.match(await page.textContent('#tally-quote-result') ?? '', /m1\.small: 0\.400000 EUR over 20 priced hour\(s\), each 1 h × 0\.02 \(COST_PER_HOUR\); rule line \d+: EVENT = "VM Assignment", RESOURCE_TYPE = "m1\.small"/);
+    await shot(page, 'project-quote');
+    // The Admin dashboard is not offered to a member.
+    assert.equal(await page.locator('a[href="/admin/billing/"]').count(), 0);
+    await page.close();
+  });
+
+  await t.test('reader: sees the project\'s charges, read-only', async () => {
+    const page = await login(browser, 'demo-reader', 'reader-pass', '/project/billing/');
+    await page.waitForSelector('#tally-detail .total');
+    assert.equal(await page.textContent('#tally-detail .total'), 'Month to date: 0.0250 EUR');
+    assert.equal(await page.locator('#tally-policies select, #tally-policies textarea, #tally-policies button').count(), 0, 'no policy editor');
+    assert.equal(await page.isVisible('#tally-policies'), false);
+    // Neither through the page nor around it: the proxy carries the reader's token and billing-api refuses.
+    assertForbidden(await ajax(page, '/api/tally/v1/pricing-policies', 'POST', { name: 'sneaky', source: 'EVENT = "VM Assignment", COST_PER_HOUR = 0 (EUR)' }), 'billing:policies:write');
+    await page.goto(`${HORIZON_URL}/admin/billing/`);
+    assert.equal(await page.locator('#tally-root').count(), 0, 'no Admin > Billing for a reader');
+    await page.close();
+  });
+
+  await t.test('admin: Admin > Billing lists every project; one click shows its charges', async () => {
+    const page = await login(browser, 'admin', 'admin-pass', '/admin/billing/');
+    assert.equal(new URL(page.url()).pathname, '/admin/billing/');
+    await page.waitForSelector('#tally-projects table');
+    const rows = await page.locator('#tally-projects tbody tr').allTextContents();
+    assert.equal(rows.length, 2);
+    // Highest total first.
+    assert.match(rows[0]!, new RegExp(`${OTHER}.*0\\.0800 EUR`));
+    assert.match(rows[1]!, new RegExp(`${DEMO}.*0\\.0250 EUR`));
+    await page.click(`#tally-projects tbody tr:has-text("${OTHER}")`);
+    await page.waitForSelector('#tally-detail .total');
+    assert.equal(await page.textContent('#tally-detail .total'), 'Month to date: 0.0800 EUR');
+    await page.waitForSelector('#tally-chart-box:not([hidden]) canvas');
+    await shot(page, 'admin');
+    await page.close();
+  });
+
+  await t.test('admin: edits a pricing policy with live validation, simulates it against last month, publishes it', async () => {
+    const page = await login(browser, 'admin', 'admin-pass', '/admin/billing/');
+    await page.waitForSelector('#tally-policy-source');
+    await page.waitForFunction(() => (document.querySelector('#tally-policy-name') as HTMLSelectElement | null)?.value !== undefined && document.querySelectorAll('#tally-policy-name option').length > 0);
+    await page.selectOption('#tally-policy-name', { label: 'New policy…' });
+    await page.fill('#tally-policy-new-name', 'standard');
+    await page.fill('#tally-policy-source', 'EVENT = "VM Assignment", COST_PER_HOUR =');
+    await page.waitForSelector('#tally-policy-status.invalid');
+    assert.match(await page.textContent('#tally-policy-status') ?? '', /Not valid: 1:\d+: /);
+    assert.equal(await page.isDisabled('#tally-policy-publish'), true);
+    // The default list with m1.large at 0.1600 instead of 0.0800.
+    const draft = ['tiny 0.0100', 'small 0.0200', 'medium 0.0400', 'large 0.1600', 'xlarge 0.1600']
+      .map((x) => x.split(' ')).map(([f, p]) => `EVENT = "VM Assignment", RESOURCE_TYPE = "m1.${f}", COST_PER_HOUR = ${p} (EUR), ACTIVATION_GROUP = "price list"`)
+      .concat('EVENT = "VM Assignment", COST_PER_CPU_HOUR = 0.0200 (EUR), ACTIVATION_GROUP = "price list"').join('\n');
+    await page.fill('#tally-policy-source', draft);
+    await page.waitForSelector('#tally-policy-status.valid');
+    await page.click('#tally-policy-simulate');
+    await page.waitForSelector('#tally-policy-simulation');
+    const rows = await page.locator('#tally-policy-simulation tbody tr').allTextContents();
+    assert.deepEqual(rows, [`${OTHER}0.0800 EUR0.1600 EUR+0.08 EUR`, 'total0.0800 EUR0.1600 EUR+0.08 EUR']);
+    await page.locator('#tally-policies').screenshot({ path: join(SHOTS, 'horizon-admin-policy.png') });
+    await page.click('#tally-policy-publish');
+    await page.waitForSelector('#tally-policy-published');
+    assert.match(await page.textContent('#tally-policy-published') ?? '', /^Published standard v1, effective from \d{4}-/);
+    assert.equal(await page.inputValue('#tally-policy-name'), 'standard');
+    assert.match((await page.locator('#tally-policy-versions tbody tr').allTextContents()).join('|'), /^v1\d{4}-/);
+    // Stored, as billing-api says.
+    const stored = JSON.parse((await ajax(page, '/api/tally/v1/pricing-policies/standard')).body) as { versions: { version: number; source: string }[] };
+    assert.deepEqual(stored.versions.map((v) => [v.version, v.source]), [[1, draft]]);
+    await page.close();
+  });
+
+  await t.test('admin: an account\'s billing run, invoice and CSV', async () => {
+    const page = await login(browser, 'admin', 'admin-pass', '/admin/billing/');
+    await page.waitForSelector('#tally-accounts-list');
+    const created = await ajax(page, '/api/tally/v1/accounts', 'POST', { id: 'acme', name: 'ACME', currency: 'EUR', scheme: 'postpaid', projects: [OTHER] });
+    assert.equal(created.status, 201, created.body);
+    await page.reload();
+    await page.waitForSelector('#tally-accounts-table tbody tr, #tally-accounts-error:not([hidden])');
+    assert.equal(await page.isVisible('#tally-accounts-error'), false, await page.textContent('#tally-accounts-error') ?? '');
+    // Last month by default: other's m1.large hour at the default 0.0800 EUR/h.
+    await page.click('#tally-run-go');
+    await page.waitForFunction(() => /^Run /.test(document.querySelector('#tally-run-result')?.textContent ?? '') || !document.querySelector('#tally-accounts-error')?.hasAttribute('hidden'));
+    assert.match(await page.textContent('#tally-run-result') ?? '', /1 account\(s\), 1 invoice\(s\) created, 0 already there/, await page.textContent('#tally-accounts-error') ?? '');
+    await page.click('#tally-accounts-table tbody tr:has-text("acme")');
+    await page.waitForSelector('#tally-invoices tbody tr');
+    // Postpaid with a draft invoice: nothing is booked in the ledger yet.
+    assert.deepEqual(await page.locator('#tally-balance tbody td').allTextContents(), ['0.0000 EUR', '0.0000 EUR', '0.0000 EUR', 'none']);
+    assert.match((await page.locator('#tally-invoices tbody tr').allTextContents())[0] ?? '', /draft0\.0800 EUR$/);
+    await page.click('#tally-invoices tbody tr');
+    await page.waitForSelector('#tally-invoice-lines');
+    assert.match(await page.textContent('#tally-invoice-detail h3') ?? '', /: 0\.0800 EUR$/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#tally-invoice-csv')]);
+    const csv = readFileSync(await download.path(), 'utf8');
+    assert.match(csv, /0\.08/);
+    await page.locator('#tally-accounts').screenshot({ path: join(SHOTS, 'horizon-admin-accounts.png') });
+    await page.close();
+  });
+
+  await t.test('billing-api down: the member sees the error and what to do, never a zero bill', async () => {
+    const page = await login(browser, 'demo-member', 'demo-pass', '/project/billing/');
+    await page.waitForSelector('#tally-detail .total');
+    await procs.pop()!.stop();
+    await page.waitForSelector('#tally-error:not([hidden])', { timeout: 15_000 });
+    assert.match(await page.textContent('#tally-error') ?? '', /Horizon cannot reach the billing API.*operator/s);
+    assert.equal(await page.isVisible('#tally-content'), false, 'amounts are hidden while the error shows');
+    await shot(page, 'error');
+    // It recovers by itself once billing-api is back.
+    await startApi();
+    await page.waitForSelector('#tally-error', { state: 'hidden', timeout: 15_000 });
+    assert.equal(await page.textContent('#tally-detail .total'), 'Month to date: 0.0250 EUR');
+    await page.close();
+  });
+});
