@@ -5,10 +5,13 @@
  * after W close intervals that end after it, so W counts exactly its part of each.
  */
 import { defineOptions, opt, type Knex, type Logger } from '@tally/common';
-import { decodeSampleLine } from './decode.js';
+import { decodeSampleLine, type RawSample } from './decode.js';
 import type { Dfs } from './dfs/types.js';
 import { hoursCovering, rawHourPrefix } from './layout.js';
-import { extract, usageForWindow, type InstanceRecord } from './mapreduce.js';
+import { lifetimesOverlapping, updateLifetimes } from './lifetimes.js';
+import { extract, type InstanceRecord } from './mapreduce.js';
+import { extractMeter, type MeterRecord } from './meters.js';
+import { windowUsage } from './window-usage.js';
 import { HOUR_US, hourStartUs, usToDate } from './timestamp.js';
 import { DIRTY_TABLE, replaceWindowUsage } from './usage.js';
 
@@ -58,9 +61,10 @@ export interface WindowResult {
   badLines: number;
 }
 
-/** Read the heartbeat records in [fromUs, toUs) from the DFS hours covering it. */
-export async function readRecords(dfs: Dfs, fromUs: number, toUs: number, log: Logger): Promise<{ records: InstanceRecord[]; files: number; badLines: number }> {
+/** Read the heartbeat and measured records in [fromUs, toUs) from the DFS hours covering it. */
+export async function readRecords(dfs: Dfs, fromUs: number, toUs: number, log: Logger): Promise<{ records: InstanceRecord[]; meters: MeterRecord[]; files: number; badLines: number }> {
   const records: InstanceRecord[] = [];
+  const meters: MeterRecord[] = [];
   let files = 0;
   let badLines = 0;
   for (const hour of hoursCovering(fromUs, toUs)) {
@@ -69,27 +73,34 @@ export async function readRecords(dfs: Dfs, fromUs: number, toUs: number, log: L
       const text = (await dfs.readFile(path)).toString('utf8');
       for (const line of text.split('\n')) {
         if (line === '') continue;
-        let rec: InstanceRecord | null;
+        let sample: RawSample;
         try {
-          rec = extract(decodeSampleLine(line));
+          sample = decodeSampleLine(line);
         } catch (e) {
           // Lines were validated before they were written: a bad one means damage, not input.
           badLines++;
           log.warn('unreadable DFS line skipped', { path, error: e });
           continue;
         }
-        if (rec && rec.timestampUs >= fromUs && rec.timestampUs < toUs) records.push(rec);
+        if (sample.timestampUs < fromUs || sample.timestampUs >= toUs) continue;
+        const rec = extract(sample);
+        if (rec) records.push(rec);
+        const m = extractMeter(sample);
+        if (m) meters.push(m);
       }
     }
   }
-  return { records, files, badLines };
+  return { records, meters, files, badLines };
 }
 
 /** Recompute one window and write its rows (in `trx`, which the caller commits). */
 export async function processWindow(deps: WindowDeps, trx: Knex, windowStartUs: number, gapThresholdUs: number): Promise<WindowResult> {
   const window = { startUs: hourStartUs(windowStartUs), endUs: hourStartUs(windowStartUs) + HOUR_US };
-  const { records, files, badLines } = await readRecords(deps.dfs, window.startUs - gapThresholdUs, window.endUs + gapThresholdUs, deps.log);
-  const usage = usageForWindow(records, window, gapThresholdUs);
+  const { records, meters, files, badLines } = await readRecords(deps.dfs, window.startUs - gapThresholdUs, window.endUs + gapThresholdUs, deps.log);
+  const reached = (await updateLifetimes(trx, records)).filter((h) => h !== window.startUs);
+  await markDirty(trx, reached);
+  const lifetimes = await lifetimesOverlapping(trx, window.startUs, window.endUs);
+  const usage = windowUsage({ instances: records, meters, lifetimes }, window, gapThresholdUs);
   await replaceWindowUsage(trx, usToDate(window.startUs), usage);
   return { windowStartUs: window.startUs, rows: usage.length, files, badLines };
 }
