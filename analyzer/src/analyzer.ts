@@ -5,6 +5,7 @@
 import type { Bus, Knex, Logger } from '@tally/common';
 import type { Dfs } from './dfs/types.js';
 import { defaultAnalyzerId, Ingestor, type IngestStats } from './ingest.js';
+import type { VerifyMode } from './verify.js';
 import { WindowProcessor, type WindowStats } from './windows.js';
 
 export interface AnalyzerDeps {
@@ -30,6 +31,9 @@ export interface AnalyzerOptions {
   windowInterval: number;
   controlExchange: string;
   exchangeDurable: boolean;
+  /** Signature checks; default `off`. */
+  verify?: VerifyMode;
+  signatureSecret?: string;
 }
 
 export interface AnalyzerStats {
@@ -60,6 +64,8 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
       gapThresholdMs: opts.gapThreshold,
       controlExchange: opts.controlExchange,
       exchangeDurable: opts.exchangeDurable,
+      ...(opts.verify ? { verify: opts.verify } : {}),
+      ...(opts.signatureSecret !== undefined ? { signatureSecret: opts.signatureSecret } : {}),
     },
   );
   const windows = new WindowProcessor({ dfs: deps.dfs, db: deps.db, log: log.child('windows') }, { gapThresholdMs: opts.gapThreshold, windowIntervalMs: opts.windowInterval });

@@ -38,6 +38,8 @@ export interface RawSample {
 export interface DecodedSample {
   sample: RawSample;
   wire: JsonObject;
+  /** Position in the message's sample list. */
+  index: number;
 }
 
 /** A sample that failed validation: dead-lettered on its own, its siblings still ingested. */
@@ -108,7 +110,7 @@ export function decodeBody(body: Buffer | string): DecodedMessage {
   list.forEach((wire, index) => {
     try {
       if (!isJsonObject(wire)) throw new ValidationError('sample', 'not a JSON object');
-      samples.push({ sample: validateSample(wire), wire });
+      samples.push({ sample: validateSample(wire), wire, index });
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       rejected.push({ index, reason: e.message, field: e.field, wire });

@@ -20,3 +20,4 @@ import { windowOptions } from './windows.js';
 
 /** Every option group the analyzer declares, for the CLI's loader and `config sample`. */
 export const analyzerOptionGroups = [ingestOptions, windowOptions, dfsOptions] as const;
+export { signatureProblem, toPyValue, VERIFY_MODES, type VerifyMode } from './verify.js';

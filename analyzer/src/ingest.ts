@@ -13,6 +13,7 @@ import { stringifyJson, type JsonValue } from './json.js';
 import { rawFilePath } from './layout.js';
 import { Lru } from './lru.js';
 import { hourStartUs } from './timestamp.js';
+import { signatureProblem, VERIFY_MODES, type VerifyMode } from './verify.js';
 import { markDirty, windowsTouched } from './windows.js';
 
 export const ingestOptions = defineOptions('analyzer-ingest', 'how the analyzer takes samples off the bus', {
@@ -29,6 +30,18 @@ export const ingestOptions = defineOptions('analyzer-ingest', 'how the analyzer 
   }),
   ingestBatchSize: opt.int({ name: 'ingest-batch-size', default: 500, min: 1, max: 65535, help: 'Samples per DFS file: a batch is written when it holds this many.' }),
   ingestFlushInterval: opt.duration({ name: 'ingest-flush-interval', default: '5s', minMs: 1, help: 'A batch is written at the latest this long after its first sample arrived.' }),
+  verify: opt.enum({
+    name: 'verify',
+    default: 'off',
+    choices: VERIFY_MODES,
+    help: "Sample signatures: off (as Ceilometer, which never verifies), warn (count and log samples whose message_signature does not match), enforce (dead-letter them).",
+  }),
+  signatureSecret: opt.string({
+    name: 'signature-secret',
+    default: 'change this for valid signing',
+    secret: true,
+    help: "The agents' [publisher] telemetry_secret, to verify message_signature with (when verify is warn or enforce).",
+  }),
 });
 
 /** Routing keys of Ceilometer's raw polled samples and of its notifier:// publisher. */
@@ -46,6 +59,9 @@ export interface IngestConfig {
   exchangeDurable: boolean;
   /** Sample message_ids remembered for dedup. */
   dedupCapacity?: number;
+  /** Default `off`. */
+  verify?: VerifyMode;
+  signatureSecret?: string;
 }
 
 export interface IngestDeps {
@@ -65,6 +81,8 @@ export interface IngestStats {
   batches: number;
   files: number;
   batchFailures: number;
+  /** Samples whose signature did not verify (dead-lettered under `enforce`, kept under `warn`). */
+  badSignatures: number;
 }
 
 /** The default analyzer id: `<hostname>-<pid>`. */
@@ -105,7 +123,7 @@ export class Ingestor {
   private readonly seen: Lru<string, Promise<void>>;
   private readonly clock: () => number;
   private readonly dead: ReturnType<typeof deadLetterSpec>;
-  private readonly counters: IngestStats = { messages: 0, samples: 0, duplicates: 0, deadLetters: 0, batches: 0, files: 0, batchFailures: 0 };
+  private readonly counters: IngestStats = { messages: 0, samples: 0, duplicates: 0, deadLetters: 0, batches: 0, files: 0, batchFailures: 0, badSignatures: 0 };
 
   constructor(private readonly deps: IngestDeps, private readonly cfg: IngestConfig) {
     this.clock = deps.clock ?? Date.now;
@@ -156,7 +174,19 @@ export class Ingestor {
       if (!(await this.deadLetter(d, r.reason, r.field, { sample: r.wire ?? null, index: r.index }))) return 'requeue';
     }
     const waits = new Set<Promise<void>>();
-    for (const { sample, wire } of msg.samples) {
+    const verify = this.cfg.verify ?? 'off';
+    for (const { sample, wire, index } of msg.samples) {
+      if (verify !== 'off') {
+        const problem = signatureProblem(wire, this.cfg.signatureSecret ?? '');
+        if (problem !== null) {
+          this.counters.badSignatures++;
+          if (verify === 'enforce') {
+            if (!(await this.deadLetter(d, problem, 'message_signature', { sample: wire, index }))) return 'requeue';
+            continue;
+          }
+          this.deps.log.warn('sample signature does not verify; kept (verify = warn)', { messageId: sample.message_id, meter: sample.counter_name, problem });
+        }
+      }
       const earlier = this.seen.get(sample.message_id);
       if (earlier) {
         // A redelivery or a per-meter copy (notifier:// per_meter_topic): settle with the original's write.
