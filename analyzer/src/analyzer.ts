@@ -5,6 +5,7 @@
 import type { Bus, Knex, Logger } from '@tally/common';
 import type { Dfs } from './dfs/types.js';
 import { defaultAnalyzerId, Ingestor, type IngestStats } from './ingest.js';
+import { analyzerStatus, renderMetrics, startMetricsServer } from './metrics.js';
 import type { VerifyMode } from './verify.js';
 import { WindowProcessor, type WindowStats } from './windows.js';
 
@@ -29,8 +30,13 @@ export interface AnalyzerOptions {
   ingestFlushInterval: number;
   gapThreshold: number;
   windowInterval: number;
+  /** ms; default 0. */
+  allowedLateness?: number;
   controlExchange: string;
   exchangeDurable: boolean;
+  /** Prometheus endpoint port; 0 or absent: none. */
+  metricsPort?: number;
+  metricsHost?: string;
   /** Signature checks; default `off`. */
   verify?: VerifyMode;
   signatureSecret?: string;
@@ -48,6 +54,8 @@ export interface Analyzer {
   /** Stop consuming, drain in-flight batches, process remaining dirty windows. */
   stop(): Promise<void>;
   stats(): AnalyzerStats;
+  /** The port `/metrics` is served on, when enabled. */
+  readonly metricsPort: number | undefined;
 }
 
 /** Start consuming and the periodic window job. */
@@ -64,13 +72,21 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
       gapThresholdMs: opts.gapThreshold,
       controlExchange: opts.controlExchange,
       exchangeDurable: opts.exchangeDurable,
+      allowedLatenessMs: opts.allowedLateness ?? 0,
       ...(opts.verify ? { verify: opts.verify } : {}),
       ...(opts.signatureSecret !== undefined ? { signatureSecret: opts.signatureSecret } : {}),
     },
   );
-  const windows = new WindowProcessor({ dfs: deps.dfs, db: deps.db, log: log.child('windows') }, { gapThresholdMs: opts.gapThreshold, windowIntervalMs: opts.windowInterval });
+  const windows = new WindowProcessor({ dfs: deps.dfs, db: deps.db, log: log.child('windows') }, {
+    gapThresholdMs: opts.gapThreshold, windowIntervalMs: opts.windowInterval, allowedLatenessMs: opts.allowedLateness ?? 0, ...(deps.clock ? { clock: deps.clock } : {}),
+  });
   await ingest.start();
   windows.start();
+  const clock = deps.clock ?? Date.now;
+  const metrics = opts.metricsPort
+    ? await startMetricsServer(opts.metricsHost ?? '127.0.0.1', opts.metricsPort, async () =>
+        renderMetrics(analyzerId, ingest.stats(), windows.stats(), await analyzerStatus(deps.db, deps.bus, opts.analyzerQueue), clock()))
+    : undefined;
   log.info('analyzer started', { analyzerId, queue: opts.analyzerQueue, bus: deps.bus.description, dfs: deps.dfs.description, gapThresholdMs: opts.gapThreshold });
   let stopping: Promise<void> | undefined;
   return {
@@ -80,6 +96,7 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
     },
     stop() {
       stopping ??= (async () => {
+        await metrics?.close();
         await ingest.stop();
         await windows.stop();
         log.info('analyzer stopped', { ...ingest.stats() });
@@ -87,5 +104,6 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
       return stopping;
     },
     stats: () => ({ analyzerId, ingest: ingest.stats(), windows: windows.stats() }),
+    metricsPort: metrics?.port,
   };
 }

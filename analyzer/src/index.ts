@@ -16,8 +16,11 @@ export { windowOptions, WindowProcessor, markDirty, processWindow, readRecords, 
 
 import { dfsOptions } from './dfs/index.js';
 import { ingestOptions } from './ingest.js';
+import { metricsOptions } from './metrics.js';
 import { windowOptions } from './windows.js';
 
 /** Every option group the analyzer declares, for the CLI's loader and `config sample`. */
-export const analyzerOptionGroups = [ingestOptions, windowOptions, dfsOptions] as const;
+export const analyzerOptionGroups = [ingestOptions, windowOptions, dfsOptions, metricsOptions] as const;
 export { signatureProblem, toPyValue, VERIFY_MODES, type VerifyMode } from './verify.js';
+export { reprocess, parseInstant, type ReprocessRequest, type ReprocessResult } from './reprocess.js';
+export { analyzerStatus, metricsOptions, renderMetrics, startMetricsServer, type AnalyzerStatus } from './metrics.js';

@@ -12,7 +12,7 @@ import { DfsError } from './dfs/types.js';
 import { stringifyJson, type JsonValue } from './json.js';
 import { rawFilePath } from './layout.js';
 import { Lru } from './lru.js';
-import { hourStartUs } from './timestamp.js';
+import { HOUR_US, hourStartUs } from './timestamp.js';
 import { signatureProblem, VERIFY_MODES, type VerifyMode } from './verify.js';
 import { markDirty, windowsTouched } from './windows.js';
 
@@ -59,6 +59,8 @@ export interface IngestConfig {
   exchangeDurable: boolean;
   /** Sample message_ids remembered for dedup. */
   dedupCapacity?: number;
+  /** A sample for a window closed this long after its end + gap threshold is counted late (ms; default 0). */
+  allowedLatenessMs?: number;
   /** Default `off`. */
   verify?: VerifyMode;
   signatureSecret?: string;
@@ -83,6 +85,10 @@ export interface IngestStats {
   batchFailures: number;
   /** Samples whose signature did not verify (dead-lettered under `enforce`, kept under `warn`). */
   badSignatures: number;
+  /** Samples for windows already closed (see allowed-lateness): they rerun their window. */
+  lateSamples: number;
+  /** Event time of the newest sample ingested (µs), 0 before the first: processing lag = now − this. */
+  newestSampleUs: number;
 }
 
 /** The default analyzer id: `<hostname>-<pid>`. */
@@ -123,7 +129,7 @@ export class Ingestor {
   private readonly seen: Lru<string, Promise<void>>;
   private readonly clock: () => number;
   private readonly dead: ReturnType<typeof deadLetterSpec>;
-  private readonly counters: IngestStats = { messages: 0, samples: 0, duplicates: 0, deadLetters: 0, batches: 0, files: 0, batchFailures: 0, badSignatures: 0 };
+  private readonly counters: IngestStats = { messages: 0, samples: 0, duplicates: 0, deadLetters: 0, batches: 0, files: 0, batchFailures: 0, badSignatures: 0, lateSamples: 0, newestSampleUs: 0 };
 
   constructor(private readonly deps: IngestDeps, private readonly cfg: IngestConfig) {
     this.clock = deps.clock ?? Date.now;
@@ -196,6 +202,8 @@ export class Ingestor {
       }
       const b = this.batch;
       const hour = hourStartUs(sample.timestampUs);
+      if ((hour + HOUR_US + this.cfg.gapThresholdMs * 1000) / 1000 + (this.cfg.allowedLatenessMs ?? 0) <= this.clock()) this.counters.lateSamples++;
+      if (sample.timestampUs > this.counters.newestSampleUs) this.counters.newestSampleUs = sample.timestampUs;
       const lines = b.lines.get(hour) ?? [];
       lines.push(encodeSampleLine(wire));
       b.lines.set(hour, lines);

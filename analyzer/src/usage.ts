@@ -113,6 +113,20 @@ export const analyzerMigrations: Migration[] = [
       await knex.schema.dropTable(LIFETIME_TABLE);
     },
   },
+  {
+    // An open window is computed provisionally and stays marked until it closes at its watermark.
+    name: '20261121230200_analyzer_dirty_processed_at',
+    async up(knex) {
+      await knex.schema.alterTable(DIRTY_TABLE, (t) => {
+        t.timestamp('processed_at', { useTz: true });
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable(DIRTY_TABLE, (t) => {
+        t.dropColumn('processed_at');
+      });
+    },
+  },
 ];
 
 interface UsageRow {
@@ -152,11 +166,15 @@ function fromRow(row: UsageRow): UsageRecord {
 /**
  * Make the rows of one window exactly `records`: upsert each (ON CONFLICT … MERGE)
  * and delete the window's rows that are no longer produced, so reprocessing a
- * window never duplicates and always converges. Run it in a transaction.
+ * window never duplicates and always converges. With `projectId`, only that
+ * project's rows are considered stale (pass only its records). Run it in a transaction.
  */
-export async function replaceWindowUsage(db: Knex, windowStart: Date, records: readonly UsageRecord[]): Promise<void> {
+export async function replaceWindowUsage(db: Knex, windowStart: Date, records: readonly UsageRecord[], projectId?: string): Promise<void> {
   const keep = new Set(records.map((r) => `${r.resourceId}\u0000${r.meter}`));
-  const existing = (await db(USAGE_TABLE).select('resource_id', 'meter').where({ window_start: windowStart })) as { resource_id: string; meter: string }[];
+  const existingQ = db(USAGE_TABLE).select('resource_id', 'meter').where({ window_start: windowStart });
+  // Scoped to one project (reprocess --project): rows of other projects are left alone.
+  if (projectId !== undefined) void existingQ.andWhere('project_id', projectId);
+  const existing = (await existingQ) as { resource_id: string; meter: string }[];
   const stale = existing.filter((e) => !keep.has(`${e.resource_id}\u0000${e.meter}`));
   for (let i = 0; i < stale.length; i += 1000) {
     const chunk = stale.slice(i, i + 1000).map((e) => [e.resource_id, e.meter]);

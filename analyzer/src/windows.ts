@@ -22,6 +22,12 @@ export const windowOptions = defineOptions('analyzer-windows', 'turning raw samp
     minMs: 1000,
     help: 'A gap between two heartbeats of an instance at or above this is downtime, not billed. Default 630s = 2 x the 300 s polling interval + 30 s slack, so one missed poll is still billed; keep it in step with the agents\' polling interval.',
   }),
+  allowedLateness: opt.duration({
+    name: 'allowed-lateness',
+    default: '10m',
+    minMs: 0,
+    help: 'A window closes at its end + gap threshold + this (the watermark, by the wall clock). Until then it is recomputed provisionally as samples arrive; at the close it is computed once more and unmarked. A sample for a closed window is counted late and reruns it.',
+  }),
   windowInterval: opt.duration({
     name: 'window-interval',
     default: '2s',
@@ -93,21 +99,26 @@ export async function readRecords(dfs: Dfs, fromUs: number, toUs: number, log: L
   return { records, meters, files, badLines };
 }
 
-/** Recompute one window and write its rows (in `trx`, which the caller commits). */
-export async function processWindow(deps: WindowDeps, trx: Knex, windowStartUs: number, gapThresholdUs: number): Promise<WindowResult> {
+/** Recompute one window and write its rows (in `trx`, which the caller commits); with `projectId`, only that project's rows. */
+export async function processWindow(deps: WindowDeps, trx: Knex, windowStartUs: number, gapThresholdUs: number, projectId?: string): Promise<WindowResult> {
   const window = { startUs: hourStartUs(windowStartUs), endUs: hourStartUs(windowStartUs) + HOUR_US };
   const { records, meters, files, badLines } = await readRecords(deps.dfs, window.startUs - gapThresholdUs, window.endUs + gapThresholdUs, deps.log);
   const reached = (await updateLifetimes(trx, records)).filter((h) => h !== window.startUs);
   await markDirty(trx, reached);
   const lifetimes = await lifetimesOverlapping(trx, window.startUs, window.endUs);
-  const usage = windowUsage({ instances: records, meters, lifetimes }, window, gapThresholdUs);
-  await replaceWindowUsage(trx, usToDate(window.startUs), usage);
+  const all = windowUsage({ instances: records, meters, lifetimes }, window, gapThresholdUs);
+  const usage = projectId === undefined ? all : all.filter((r) => r.projectId === projectId);
+  await replaceWindowUsage(trx, usToDate(window.startUs), usage, projectId);
   return { windowStartUs: window.startUs, rows: usage.length, files, badLines };
 }
 
 export interface WindowProcessorOptions {
   gapThresholdMs: number;
   windowIntervalMs: number;
+  /** See the `allowed-lateness` option; default 0. */
+  allowedLatenessMs?: number;
+  /** Wall clock in ms (the watermark); default Date.now. */
+  clock?: () => number;
 }
 
 export interface WindowStats {
@@ -127,8 +138,13 @@ export class WindowProcessor {
   private readonly counters: WindowStats = { windowsProcessed: 0, rowsWritten: 0, failures: 0 };
   private readonly thresholdUs: number;
 
+  private readonly latenessMs: number;
+  private readonly clock: () => number;
+
   constructor(private readonly deps: WindowDeps, private readonly opts: WindowProcessorOptions) {
     this.thresholdUs = opts.gapThresholdMs * 1000;
+    this.latenessMs = opts.allowedLatenessMs ?? 0;
+    this.clock = opts.clock ?? Date.now;
   }
 
   /** Start the periodic job. */
@@ -166,11 +182,20 @@ export class WindowProcessor {
       let result: WindowResult | undefined;
       try {
         result = await this.deps.db.transaction(async (trx) => {
-          const claimed = (await trx(DIRTY_TABLE).select('window_start').orderBy('window_start').forUpdate().skipLocked().limit(1)) as { window_start: Date }[];
+          // Eligible: never processed, marked again since, or closed (its final run).
+          const closedBefore = new Date(this.clock() - HOUR_US / 1000 - this.thresholdUs / 1000 - this.latenessMs);
+          const claimed = (await trx(DIRTY_TABLE)
+            .select('window_start')
+            .where((q) => void q.whereNull('processed_at').orWhereRaw('marked_at > processed_at').orWhere('window_start', '<=', closedBefore))
+            .orderBy('window_start')
+            .forUpdate()
+            .skipLocked()
+            .limit(1)) as { window_start: Date }[];
           const row = claimed[0];
           if (!row) return undefined;
           const r = await processWindow(this.deps, trx, row.window_start.getTime() * 1000, this.thresholdUs);
-          await trx(DIRTY_TABLE).where('window_start', row.window_start).delete();
+          if (row.window_start <= closedBefore) await trx(DIRTY_TABLE).where('window_start', row.window_start).delete();
+          else await trx(DIRTY_TABLE).where('window_start', row.window_start).update({ processed_at: trx.fn.now() });
           return r;
         });
       } catch (e) {

@@ -40,7 +40,7 @@ describe('analyzer pipeline (PostgreSQL)', () => {
     dir = await mkdtemp(join(tmpdir(), 'tally-analyzer-'));
     bus = new InProcessBus();
     dfs = new LocalDfs(join(dir, 'dfs'));
-    analyzer = await startAnalyzer({ bus, dfs, db, log: memoryLogger(), clock: () => Date.UTC(2026, 10, 21, 23) }, {
+    analyzer = await startAnalyzer({ bus, dfs, db, log: memoryLogger(), clock: () => Date.UTC(2026, 10, 22, 1) }, {
       analyzerQueue: 'tally.analyzer', analyzerId: 'an-1', ingestBatchSize: 1000, ingestFlushInterval: 60_000,
       gapThreshold: 630_000, windowInterval: 3_600_000, controlExchange: 'ceilometer', exchangeDurable: false,
     });
