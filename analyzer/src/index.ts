@@ -24,3 +24,7 @@ export const analyzerOptionGroups = [ingestOptions, windowOptions, dfsOptions, m
 export { signatureProblem, toPyValue, VERIFY_MODES, type VerifyMode } from './verify.js';
 export { reprocess, parseInstant, type ReprocessRequest, type ReprocessResult } from './reprocess.js';
 export { analyzerStatus, metricsOptions, renderMetrics, startMetricsServer, type AnalyzerStatus } from './metrics.js';
+export { mapLine, reduceGroup, reduceSortedLines, runInProcess, formatUsageLine, parseUsageLine, sortUsage, groupMapped, combineSpanLines, spanLines, type JobOptions } from './streaming.js';
+export { runLocalParallel, type LocalRunOptions, type LocalRunResult } from './runner.js';
+export { instanceRows, lowerBound } from './mapreduce.js';
+export { meterRow, spanRows } from './window-usage.js';

@@ -155,6 +155,51 @@ export function reduceAllocation(records: readonly InstanceRecord[], window: Win
 /** Meter names of the rows derived from heartbeats. */
 export const INSTANCE_METERS = { running: 'instance', vcpus: 'instance.vcpus', memory: 'instance.memory' } as const;
 
+/** First index whose timestamp is at or after `us` (records ascending by time). */
+export function lowerBound(sorted: readonly { timestampUs: number }[], us: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as { timestampUs: number }).timestampUs < us) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The rows of one instance in one window, from its records as `map` returns them
+ * (ascending, one per instant). Only records in [W.start − T, W.end + T) are looked
+ * at, so the window job (which reads just that range) and a job over all history
+ * give the same rows. Attributes come from the latest heartbeat before the window's
+ * end, so a rename in the next hour does not rewrite this hour's row.
+ */
+export function instanceRows(id: string, records: readonly InstanceRecord[], window: Window, gapThresholdUs: number): UsageRecord[] {
+  const lo = lowerBound(records, window.startUs - gapThresholdUs);
+  const end = lowerBound(records, window.endUs);
+  const sub = records.slice(lo, lowerBound(records, window.endUs + gapThresholdUs));
+  const slice = reduce(id, sub.map((r) => r.timestampUs), window, gapThresholdUs);
+  if ((slice.samples === 0 && slice.runningUs === 0) || end <= lo) return [];
+  const a = records[end - 1] as InstanceRecord;
+  const base = {
+    windowStart: new Date(window.startUs / 1000),
+    windowEnd: new Date(window.endUs / 1000),
+    resourceId: id,
+    projectId: a.projectId,
+    userId: a.userId,
+    flavorName: a.flavorName,
+    vcpus: a.vcpus,
+    memoryMb: a.memoryMb,
+    displayName: a.displayName,
+    samples: slice.samples,
+  };
+  const out: UsageRecord[] = [{ ...base, meter: INSTANCE_METERS.running, unit: 's', quantity: microsToSeconds(slice.runningUs) }];
+  const alloc = reduceAllocation(sub, window, gapThresholdUs);
+  if (sub.some((r) => r.vcpus !== null)) out.push({ ...base, meter: INSTANCE_METERS.vcpus, unit: 'vCPU*s', quantity: microsToSeconds(alloc.vcpuUs) });
+  if (sub.some((r) => r.memoryMb !== null)) out.push({ ...base, meter: INSTANCE_METERS.memory, unit: 'MB*s', quantity: microsToSeconds(alloc.memoryMbUs) });
+  return out;
+}
+
 /**
  * Map and reduce a window's heartbeats into usage records: per instance that has a
  * heartbeat inside the window or running time in it, `instance` (running seconds),
@@ -164,30 +209,7 @@ export const INSTANCE_METERS = { running: 'instance', vcpus: 'instance.vcpus', m
  */
 export function usageForWindow(records: readonly InstanceRecord[], window: Window, gapThresholdUs: number): UsageRecord[] {
   const out: UsageRecord[] = [];
-  // Attributes come from the latest heartbeat before the window's end, so a rename in
-  // the next hour does not rewrite this hour's row.
-  const before = map(records.filter((r) => r.timestampUs < window.endUs));
-  for (const [id, g] of map(records)) {
-    const slice = reduce(id, g.timestamps, window, gapThresholdUs);
-    if (slice.samples === 0 && slice.runningUs === 0) continue;
-    const a = before.get(id)?.latest ?? g.latest;
-    const base = {
-      windowStart: new Date(window.startUs / 1000),
-      windowEnd: new Date(window.endUs / 1000),
-      resourceId: id,
-      projectId: a.projectId,
-      userId: a.userId,
-      flavorName: a.flavorName,
-      vcpus: a.vcpus,
-      memoryMb: a.memoryMb,
-      displayName: a.displayName,
-      samples: slice.samples,
-    };
-    out.push({ ...base, meter: INSTANCE_METERS.running, unit: 's', quantity: microsToSeconds(slice.runningUs) });
-    const alloc = reduceAllocation(g.records, window, gapThresholdUs);
-    if (g.records.some((r) => r.vcpus !== null)) out.push({ ...base, meter: INSTANCE_METERS.vcpus, unit: 'vCPU*s', quantity: microsToSeconds(alloc.vcpuUs) });
-    if (g.records.some((r) => r.memoryMb !== null)) out.push({ ...base, meter: INSTANCE_METERS.memory, unit: 'MB*s', quantity: microsToSeconds(alloc.memoryMbUs) });
-  }
+  for (const [id, g] of map(records)) out.push(...instanceRows(id, g.records, window, gapThresholdUs));
   return out.sort(compareUsage);
 }
 
