@@ -34,6 +34,8 @@ export interface AnalyzerOptions {
   allowedLateness?: number;
   controlExchange: string;
   exchangeDurable: boolean;
+  /** How often the bus is probed (ms); two failed probes in a row resolve `lost`. Default 2000. */
+  busCheckInterval?: number;
   /** Prometheus endpoint port; 0 or absent: none. */
   metricsPort?: number;
   metricsHost?: string;
@@ -56,6 +58,12 @@ export interface Analyzer {
   stats(): AnalyzerStats;
   /** The port `/metrics` is served on, when enabled. */
   readonly metricsPort: number | undefined;
+  /**
+   * Resolves when the bus stopped answering (connection lost): the caller stops this
+   * analyzer and starts a new one on a new connection. Unsettled deliveries are redelivered
+   * by the broker; their samples are deduplicated by the usage job.
+   */
+  readonly lost: Promise<Error>;
 }
 
 /** Start consuming and the periodic window job. */
@@ -89,6 +97,24 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
     : undefined;
   log.info('analyzer started', { analyzerId, queue: opts.analyzerQueue, bus: deps.bus.description, dfs: deps.dfs.description, gapThresholdMs: opts.gapThreshold });
   let stopping: Promise<void> | undefined;
+  let failures = 0;
+  let probing = false;
+  let signalLost!: (e: Error) => void;
+  const lost = new Promise<Error>((resolve) => (signalLost = resolve));
+  const probe = setInterval(() => {
+    if (probing) return;
+    probing = true;
+    deps.bus.queueDepth(opts.analyzerQueue).then(
+      () => (failures = 0),
+      (e: unknown) => {
+        if (++failures === 2) {
+          log.warn('the bus stopped answering', { error: e });
+          signalLost(e instanceof Error ? e : new Error(String(e)));
+        }
+      },
+    ).finally(() => (probing = false));
+  }, opts.busCheckInterval ?? 2000);
+  probe.unref();
   return {
     async flush() {
       await ingest.flush();
@@ -96,6 +122,7 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
     },
     stop() {
       stopping ??= (async () => {
+        clearInterval(probe);
         await metrics?.close();
         await ingest.stop();
         await windows.stop();
@@ -105,5 +132,6 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
     },
     stats: () => ({ analyzerId, ingest: ingest.stats(), windows: windows.stats() }),
     metricsPort: metrics?.port,
+    lost,
   };
 }

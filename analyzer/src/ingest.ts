@@ -30,6 +30,7 @@ export const ingestOptions = defineOptions('analyzer-ingest', 'how the analyzer 
   }),
   ingestBatchSize: opt.int({ name: 'ingest-batch-size', default: 500, min: 1, max: 65535, help: 'Samples per DFS file: a batch is written when it holds this many.' }),
   ingestFlushInterval: opt.duration({ name: 'ingest-flush-interval', default: '5s', minMs: 1, help: 'A batch is written at the latest this long after its first sample arrived.' }),
+  busCheckInterval: opt.duration({ name: 'bus-check-interval', default: '2s', minMs: 100, help: 'How often the analyzer probes the bus; after two failed probes it reconnects (tally analyzer) and the broker redelivers what was not acknowledged.' }),
   verify: opt.enum({
     name: 'verify',
     default: 'off',

@@ -8,6 +8,7 @@ import {
 } from '@tally/ceilometer-publisher';
 import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions, metricsOptions } from '@tally/analyzer';
 import { analyzerToolOptions, runAnalyzerTool } from './analyzer-tools.js';
+import { runAnalyzerService } from './analyzer-service.js';
 import { apiOptions, startApi } from '@tally/billing-api';
 import { uiDir, uiBuilt } from '@tally/horizon-panel';
 import { Lifecycle } from './shutdown.js';
@@ -128,12 +129,7 @@ export const COMMANDS: readonly Command[] = [
     name: 'analyzer',
     summary: 'Consume samples from the bus, store them in the DFS, compute hourly usage records in PostgreSQL (also: analyzer reprocess --since --until [--project], analyzer status)',
     groups: [...analyzerGroups, analyzerToolOptions],
-    run: (config, log) => config.positionals[0] !== undefined ? runAnalyzerTool(config.positionals[0], config, log) :
-      serve(log, async (life) => {
-        const db = await openDb(config, log, life, false);
-        const bus = await openBusFor(config, log, life, false);
-        await startAnalyzerPart(config, log, life, bus, db);
-      }),
+    run: (config, log) => (config.positionals[0] !== undefined ? runAnalyzerTool(config.positionals[0], config, log) : runAnalyzerService(config, log)),
   },
   {
     name: 'api',
