@@ -5,7 +5,7 @@
  * or `metering[.<meter>]` (payload a bare list). See ceilometer-wire-format.md §2.3, §4, §7.
  */
 import { ValidationError } from '@tally/common';
-import { isJsonObject, isLosslessNumber, parseJson, stringifyJson, type JsonObject, type JsonValue } from './json.js';
+import { isJsonObject, isLosslessNumber, parseJson, parseJsonFast, stringifyJson, type JsonObject, type JsonValue } from './json.js';
 import { parseTimestampUs } from './timestamp.js';
 
 /**
@@ -188,11 +188,11 @@ export function encodeSampleLine(wire: JsonObject): string {
   return stringifyJson(wire);
 }
 
-/** Read one DFS line back into a RawSample (throws ValidationError if the line is bad). */
+/** Read one DFS line back into a RawSample (throws ValidationError if the line is bad). Values exact; see parseJsonFast. */
 export function decodeSampleLine(line: string): RawSample {
   let v: JsonValue;
   try {
-    v = parseJson(line);
+    v = parseJsonFast(line);
   } catch (e) {
     throw new ValidationError('line', `not JSON: ${(e as Error).message}`);
   }

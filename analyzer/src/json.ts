@@ -30,3 +30,49 @@ export function isJsonObject(v: unknown): v is JsonObject {
 }
 
 export { isLosslessNumber, LosslessNumber };
+
+// A number literal (after ':', ',' or '[') with 16+ digits/dots may not fit a double
+// exactly. Inside strings this can only over-match, which costs speed, never exactness.
+const LONG_NUMBER = /[:,[]\s*-?\d[\d.]{15,}/;
+
+function wrapNumbers(v: unknown): JsonValue | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? new LosslessNumber(String(v)) : undefined;
+  if (v === null || typeof v !== 'object') return v as JsonValue;
+  if (Array.isArray(v)) {
+    const out: JsonValue[] = [];
+    for (const x of v) {
+      const w = wrapNumbers(x);
+      if (w === undefined) return undefined;
+      out.push(w);
+    }
+    return out;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const w = wrapNumbers(o[k]);
+    if (w === undefined) return undefined;
+    o[k] = w;
+  }
+  return o as JsonObject;
+}
+
+/**
+ * Parse JSON to the same lossless shape as `parseJson`, through the native parser
+ * when no number literal can lose precision (every literal has at most 15
+ * significant digits, so the double holds its exact decimal value); otherwise
+ * through the lossless parser. Values are exact; literal spelling may change
+ * (`512.0` reads as `512`), so use it to read data, not to re-sign or re-emit it.
+ */
+export function parseJsonFast(text: string): JsonValue {
+  if (!LONG_NUMBER.test(text)) {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      return parseJson(text); // the lossless parser words the error
+    }
+    const w = wrapNumbers(v);
+    if (w !== undefined) return w;
+  }
+  return parseJson(text);
+}
