@@ -24,6 +24,8 @@ export interface LocalRunOptions {
   workers?: number;
   /** Hours per chunk; default 6. */
   chunkHours?: number;
+  /** Called with the time spent in each phase (ms), for benchmarks. */
+  onPhase?: (phase: 'read' | 'map' | 'reduce' | 'collect', ms: number) => void;
 }
 
 export interface LocalRunResult {
@@ -81,6 +83,12 @@ export async function runLocalParallel(dfs: Dfs, o: LocalRunOptions): Promise<Lo
       const paths: string[] = [];
       for (const h of hoursCovering(c - o.gapThresholdUs, end + o.gapThresholdUs)) paths.push(...(await dfs.list(rawHourPrefix(h))));
       files += paths.length;
+      let t = performance.now();
+      const phase = (name: 'read' | 'map' | 'reduce' | 'collect'): void => {
+        const now = performance.now();
+        o.onPhase?.(name, now - t);
+        t = now;
+      };
       // Map: files dealt round-robin; bytes are transferred, not copied.
       const buckets: ArrayBuffer[][] = Array.from({ length: n }, () => []);
       let k = 0;
@@ -88,6 +96,7 @@ export async function runLocalParallel(dfs: Dfs, o: LocalRunOptions): Promise<Lo
         const b = await dfs.readFile(p);
         buckets[k++ % n]!.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
       }
+      phase('read');
       const mapped = await Promise.all(buckets.map((files, i) => pool.run(i, { type: 'map', files, partitions: n }, files)));
       for (const m of mapped) {
         if (m.type !== 'map') continue;
@@ -95,11 +104,14 @@ export async function runLocalParallel(dfs: Dfs, o: LocalRunOptions): Promise<Lo
         badLines += m.badLines;
         if (m.span !== '') combineSpanLines(m.span.split('\n'), span);
       }
+      phase('map');
       // Reduce: partition p of every map output goes to worker p.
       const options: JobOptions = { gapThresholdUs: o.gapThresholdUs, fromUs: c, toUs: end };
       const reduced = await Promise.all(Array.from({ length: n }, (_, p) =>
         pool.run(p, { type: 'reduce', input: mapped.map((m) => (m.type === 'map' ? (m.parts[p] ?? '') : '')), options })));
+      phase('reduce');
       for (const r of reduced) if (r.type === 'reduce' && r.output !== '') for (const line of r.output.split('\n')) out.push(parseUsageLine(line));
+      phase('collect');
     }
   } finally {
     await pool.close();

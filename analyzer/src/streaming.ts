@@ -140,8 +140,10 @@ export function* reduceSortedLines(lines: Iterable<string>, o: JobOptions): Gene
 
 /** Usage records in one canonical order: window, resource, meter. */
 export function sortUsage(records: UsageRecord[]): UsageRecord[] {
-  const k = (r: UsageRecord): string => `${r.windowStart.toISOString()}|${r.resourceId}|${r.meter}`;
-  return records.sort((a, b) => (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0));
+  const keyed = records.map((r) => ({ r, t: r.windowStart.getTime(), k: `${r.resourceId}\u0000${r.meter}` }));
+  keyed.sort((a, b) => a.t - b.t || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  for (let i = 0; i < keyed.length; i++) records[i] = (keyed[i] as { r: UsageRecord }).r;
+  return records;
 }
 
 /** Group mapper output by key (no sort needed in memory). */
