@@ -9,7 +9,7 @@ import { HOUR_US, LocalDfs, rawFilePath, runLocalParallel } from '@tally/analyze
 const cmd = 'npm run bench -w @tally/analyzer  (bench/mapreduce.bench.ts; BENCH_VMS, BENCH_HOURS, BENCH_WORKERS, BENCH_CHUNK_HOURS to change)';
 benchHeader('@tally/analyzer map/reduce, local parallel runner', cmd);
 
-const VMS = Number(process.env['BENCH_VMS'] ?? 5800);
+const VMS = Number(process.env['BENCH_VMS'] ?? 5900);
 const HOURS = Number(process.env['BENCH_HOURS'] ?? 24);
 const WORKERS = Number(process.env['BENCH_WORKERS'] ?? availableParallelism());
 const CHUNK_HOURS = Number(process.env['BENCH_CHUNK_HOURS'] ?? 3);

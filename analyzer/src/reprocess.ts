@@ -6,7 +6,12 @@
 import { ValidationError } from '@tally/common';
 import { hoursCovering } from './layout.js';
 import { parseTimestampUs, usToDate } from './timestamp.js';
-import { processWindow, type WindowDeps } from './windows.js';
+import { lifetimesOverlapping, updateLifetimes } from './lifetimes.js';
+import { runLocalParallel } from './runner.js';
+import { SPAN_METER, spanRows } from './window-usage.js';
+import { HOUR_US } from './timestamp.js';
+import { replaceWindowUsage, type UsageRecord } from './usage.js';
+import { markDirty, processWindow, type WindowDeps } from './windows.js';
 
 export interface ReprocessRequest {
   /** Inclusive start, µs (rounded down to its hour). */
@@ -15,6 +20,10 @@ export interface ReprocessRequest {
   untilUs: number;
   /** Only this project's rows are rewritten. */
   projectId?: string;
+  /** `local` (default): the worker-thread runner over the whole range; `in-process`: the window job, window by window. */
+  runner?: 'local' | 'in-process';
+  /** Worker threads of the local runner; default the machine's parallelism. */
+  workers?: number;
 }
 
 export interface ReprocessResult {
@@ -35,6 +44,7 @@ export async function reprocess(deps: WindowDeps, req: ReprocessRequest, gapThre
   const hours = hoursCovering(req.sinceUs, req.untilUs);
   if (hours.length > 24 * 366 * 5) throw new ValidationError('since', 'range longer than five years');
   const out: ReprocessResult = { windows: 0, rows: 0, files: 0 };
+  if ((req.runner ?? 'local') === 'local') return reprocessLocal(deps, req, hours, gapThresholdUs, onWindow);
   for (const h of hours) {
     const r = await deps.db.transaction((trx) => processWindow(deps, trx, h, gapThresholdUs, req.projectId));
     out.windows++;
@@ -46,3 +56,43 @@ export async function reprocess(deps: WindowDeps, req: ReprocessRequest, gapThre
   return out;
 }
 
+
+/**
+ * The range on the local parallel runner: instance and meter rows from the job; lifetimes
+ * folded into the table and `project.span` rows from the table (every VM's whole life, as
+ * the window job does); then each window's rows replaced in its own transaction.
+ */
+async function reprocessLocal(deps: WindowDeps, req: ReprocessRequest, hours: number[], gapThresholdUs: number, onWindow?: (windowStartUs: number, rows: number) => void): Promise<ReprocessResult> {
+  const fromUs = hours[0] as number;
+  const toUs = (hours[hours.length - 1] as number) + HOUR_US;
+  const r = await runLocalParallel(deps.dfs, { gapThresholdUs, fromUs, toUs, ...(req.workers ? { workers: req.workers } : {}) });
+  const byWindow = new Map<number, UsageRecord[]>();
+  for (const rec of r.records) {
+    if (rec.meter === SPAN_METER) continue;
+    if (req.projectId !== undefined && rec.projectId !== req.projectId) continue;
+    const w = rec.windowStart.getTime() * 1000;
+    const list = byWindow.get(w);
+    if (list) list.push(rec);
+    else byWindow.set(w, [rec]);
+  }
+  const reached = await deps.db.transaction(async (trx) => {
+    const beats = r.lifetimes.flatMap((l) => [{ resourceId: l.resourceId, projectId: l.projectId, timestampUs: l.firstUs }, { resourceId: l.resourceId, projectId: l.projectId, timestampUs: l.lastUs }]);
+    return updateLifetimes(trx, beats);
+  });
+  // Windows outside the range whose span the lifetimes reached are left to the window job.
+  await markDirty(deps.db, reached.filter((h) => h < fromUs || h >= toUs));
+  const out: ReprocessResult = { windows: 0, rows: 0, files: r.files };
+  for (const h of hours) {
+    const rows = await deps.db.transaction(async (trx) => {
+      const spans = spanRows(await lifetimesOverlapping(trx, h, h + HOUR_US), { startUs: h, endUs: h + HOUR_US })
+        .filter((s) => req.projectId === undefined || s.projectId === req.projectId);
+      const records = [...(byWindow.get(h) ?? []), ...spans];
+      await replaceWindowUsage(trx, usToDate(h), records, req.projectId);
+      return records.length;
+    });
+    out.windows++;
+    out.rows += rows;
+    onWindow?.(h, rows);
+  }
+  return out;
+}

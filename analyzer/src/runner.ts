@@ -12,6 +12,7 @@ import type { Dfs } from './dfs/types.js';
 import { hoursCovering, rawHourPrefix } from './layout.js';
 import { combineSpanLines, parseUsageLine, reduceGroup, sortUsage, spanLines, type JobOptions } from './streaming.js';
 import { HOUR_US, hourStartUs } from './timestamp.js';
+import type { Lifetime } from './span.js';
 import type { UsageRecord } from './usage.js';
 import type { WorkerReply, WorkerTask } from './runner-worker.js';
 
@@ -30,6 +31,8 @@ export interface LocalRunOptions {
 
 export interface LocalRunResult {
   records: UsageRecord[];
+  /** Every VM's first and last heartbeat seen by the job (for a global billing span). */
+  lifetimes: Lifetime[];
   lines: number;
   badLines: number;
   files: number;
@@ -126,5 +129,10 @@ export async function runLocalParallel(dfs: Dfs, o: LocalRunOptions): Promise<Lo
     else byKey.set(k, [line.slice(tab + 1)]);
   }
   for (const [k, vs] of byKey) out.push(...reduceGroup(k, vs, { gapThresholdUs: o.gapThresholdUs, fromUs: o.fromUs, toUs: o.toUs }));
-  return { records: sortUsage(out), lines, badLines, files };
+  const lifetimes: Lifetime[] = [];
+  for (const [key, vms] of span) {
+    const projectId = JSON.parse(key.slice(1)) as string;
+    for (const [resourceId, [firstUs, lastUs]] of vms) lifetimes.push({ resourceId, projectId, firstUs, lastUs });
+  }
+  return { records: sortUsage(out), lifetimes, lines, badLines, files };
 }

@@ -74,18 +74,20 @@ describe('watermark, late data, reprocess, metrics', () => {
     assert.deepEqual(await pending(), []);
   });
 
-  it('reprocess rebuilds a range from the DFS, optionally one project only, never duplicating', async () => {
-    const good = await instance();
+  for (const runner of ['in-process', 'local'] as const) it(`reprocess (${runner} runner) rebuilds a range from the DFS, optionally one project only, never duplicating`, async () => {
+    const good = runner === 'in-process' ? await instance() : ['20:00 vm-a 600', '20:00 vm-b 300'];
+    const spans = await db(USAGE_TABLE).where('meter', 'project.span').orderBy('resource_id').select('resource_id', 'quantity');
     await db(USAGE_TABLE).where('resource_id', 'vm-a').update({ quantity: '1' });
     await db(USAGE_TABLE).where('resource_id', 'vm-b').delete();
     const deps = { dfs, db, log: memoryLogger() };
-    const r1 = await reprocess(deps, { sinceUs: parseTimestampUs('2026-11-21T20:00:00'), untilUs: parseTimestampUs('2026-11-21T21:00:00'), projectId: 'p2' }, 630_000_000);
+    const r1 = await reprocess(deps, { sinceUs: parseTimestampUs('2026-11-21T20:00:00'), untilUs: parseTimestampUs('2026-11-21T21:00:00'), projectId: 'p2', runner, workers: 2 }, 630_000_000);
     assert.equal(r1.windows, 1);
     assert.deepEqual(await instance(), ['20:00 vm-a 1', '20:00 vm-b 300']); // p1 untouched
-    await reprocess(deps, { sinceUs: parseTimestampUs('2026-11-21T18:00:00'), untilUs: parseTimestampUs('2026-11-21T23:00:00') }, 630_000_000);
-    await reprocess(deps, { sinceUs: parseTimestampUs('2026-11-21T18:00:00'), untilUs: parseTimestampUs('2026-11-21T23:00:00') }, 630_000_000);
+    await reprocess(deps, { sinceUs: parseTimestampUs('2026-11-21T18:00:00'), untilUs: parseTimestampUs('2026-11-21T23:00:00'), runner, workers: 2 }, 630_000_000);
+    await reprocess(deps, { sinceUs: parseTimestampUs('2026-11-21T18:00:00'), untilUs: parseTimestampUs('2026-11-21T23:00:00'), runner, workers: 2 }, 630_000_000);
     assert.deepEqual(await instance(), good);
     assert.deepEqual(await instance('p1'), ['20:00 vm-a 600']);
+    assert.deepEqual(await db(USAGE_TABLE).where('meter', 'project.span').orderBy('resource_id').select('resource_id', 'quantity'), spans);
     await assert.rejects(reprocess(deps, { sinceUs: 2, untilUs: 1 }, 1), /until/);
   });
 });

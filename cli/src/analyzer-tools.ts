@@ -10,6 +10,7 @@ import { dataDir, openDb } from './parts.js';
 export const analyzerToolOptions = defineOptions('analyzer-tools', 'tally analyzer reprocess / status', {
   since: opt.string({ name: 'since', default: '', cliOnly: true, help: 'reprocess: first instant (ISO 8601, naive = UTC, or YYYY-MM-DD); its whole hour is rerun.' }),
   until: opt.string({ name: 'until', default: '', cliOnly: true, help: 'reprocess: end instant, exclusive.' }),
+  runner: opt.enum({ name: 'runner', default: 'local', choices: ['local', 'in-process'], cliOnly: true, help: 'reprocess: local (worker threads over the whole range) or in-process (the window job, window by window).' }),
   project: opt.string({ name: 'project', default: '', cliOnly: true, help: "reprocess: rewrite only this project's rows." }),
 });
 
@@ -28,7 +29,7 @@ export async function runAnalyzerTool(tool: string, config: LoadedConfig, log: L
       const dfs = openDfs(config.get(dfsOptions).dfsUrl, dataDir(config));
       life.add('DFS', () => dfs.close());
       const w = config.get(windowOptions);
-      const r = await reprocess({ dfs, db, log: log.child('reprocess') }, { sinceUs, untilUs, ...(t.project ? { projectId: t.project } : {}) }, w.gapThreshold * 1000,
+      const r = await reprocess({ dfs, db, log: log.child('reprocess') }, { sinceUs, untilUs, runner: t.runner, ...(t.project ? { projectId: t.project } : {}) }, w.gapThreshold * 1000,
         (h, rows) => process.stdout.write(`${new Date(h / 1000).toISOString()}  ${rows} rows\n`));
       process.stdout.write(`reprocessed ${r.windows} windows from ${r.files} DFS files: ${r.rows} usage rows${t.project ? ` of project ${t.project}` : ''}\n`);
       return 0;
