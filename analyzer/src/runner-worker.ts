@@ -4,10 +4,11 @@
  * partition → usage lines). Never imported by the main thread.
  */
 import { parentPort } from 'node:worker_threads';
+import { parseTimestampUs } from './timestamp.js';
 import { combineSpanLines, groupMapped, mapLine, reduceGroup, formatUsageLine, spanLines, type JobOptions } from './streaming.js';
 
 export type WorkerTask =
-  | { type: 'map'; files: ArrayBuffer[]; partitions: number }
+  | { type: 'map'; files: ArrayBuffer[]; partitions: number; fromUs: number; toUs: number }
   | { type: 'reduce'; input: string[]; options: JobOptions };
 
 export type WorkerReply =
@@ -22,6 +23,28 @@ export function partitionOf(key: string, partitions: number): number {
   return (h >>> 0) % partitions;
 }
 
+// "timestamp" keys, read without parsing the whole line (metadata may hold one too).
+const TIMESTAMP = /"timestamp":\s*"([^"]+)"/g;
+
+/**
+ * False only when every "timestamp" in the line is readable and outside [fromUs, toUs):
+ * such a line cannot change this chunk's windows (the reduce looks at no sample beyond T).
+ */
+function mayMatter(line: string, fromUs: number, toUs: number): boolean {
+  let seen = false;
+  for (const m of line.matchAll(TIMESTAMP)) {
+    seen = true;
+    let us: number;
+    try {
+      us = parseTimestampUs(m[1] as string);
+    } catch {
+      return true; // let the mapper judge it
+    }
+    if (us >= fromUs && us < toUs) return true;
+  }
+  return !seen;
+}
+
 function runMap(t: Extract<WorkerTask, { type: 'map' }>): WorkerReply {
   const parts: string[][] = Array.from({ length: t.partitions }, () => []);
   const span = new Map<string, Map<string, [number, number]>>();
@@ -30,7 +53,7 @@ function runMap(t: Extract<WorkerTask, { type: 'map' }>): WorkerReply {
   const decoder = new TextDecoder();
   for (const buf of t.files) {
     for (const line of decoder.decode(buf).split('\n')) {
-      if (line === '') continue;
+      if (line === '' || !mayMatter(line, t.fromUs, t.toUs)) continue;
       lines++;
       let mapped: string[];
       try {

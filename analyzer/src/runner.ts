@@ -100,7 +100,7 @@ export async function runLocalParallel(dfs: Dfs, o: LocalRunOptions): Promise<Lo
         buckets[k++ % n]!.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
       }
       phase('read');
-      const mapped = await Promise.all(buckets.map((files, i) => pool.run(i, { type: 'map', files, partitions: n }, files)));
+      const mapped = await Promise.all(buckets.map((files, i) => pool.run(i, { type: 'map', files, partitions: n, fromUs: c - o.gapThresholdUs, toUs: end + o.gapThresholdUs }, files)));
       for (const m of mapped) {
         if (m.type !== 'map') continue;
         lines += m.lines;
