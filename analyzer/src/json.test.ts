@@ -15,11 +15,14 @@ describe('parseJsonFast', () => {
     assert.equal(vol('{"v": 123456789012345}'), '123456789012345'); // 15 digits: native path, exact
     assert.equal(vol('{"v": 512.25, "id": "0f1e2d3c4b5a49687766554433221100"}'), '512.25');
     assert.equal(vol('{"v": 1e-7}'), '1e-7');
+    assert.equal(vol('{"v": 512.0}'), '512.0'); // literal text kept too
+    assert.equal(vol('{"v": -0}'), '-0');
+    assert.equal(vol('{"v": 0, "w": [1,2]}'), '0');
   });
   it('gives the lossless shape for nested values and the same errors', () => {
     const text = '{"a": [1, {"b": 2.5}], "s": "x", "n": null, "t": true}';
     assert.deepEqual(JSON.stringify(parseJsonFast(text)), JSON.stringify(parseJson(text)));
     assert.throws(() => parseJsonFast('{"a": '), SyntaxError);
-    assert.equal(vol('{"v": 1e400}'), '1e400'); // not finite as a double: lossless path
+    assert.equal(vol('{"v": 1e400}'), '1e400');
   });
 });

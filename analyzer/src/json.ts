@@ -31,9 +31,10 @@ export function isJsonObject(v: unknown): v is JsonObject {
 
 export { isLosslessNumber, LosslessNumber };
 
-// A number literal (after ':', ',' or '[') with 16+ digits/dots may not fit a double
-// exactly. Inside strings this can only over-match, which costs speed, never exactness.
-const LONG_NUMBER = /[:,[]\s*-?\d[\d.]{15,}/;
+// Number literals (after ':', ',' or '[') that a double would not reproduce as written:
+// 16+ digits, a fraction or exponent (`512.0` must stay `512.0`), or `-0`. Inside strings
+// this can only over-match, which costs speed, never exactness.
+const NEEDS_LOSSLESS = /[:,[]\s*(?:-?\d{16}|-?\d+[.eE]|-0(?!\d))/;
 
 function wrapNumbers(v: unknown): JsonValue | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? new LosslessNumber(String(v)) : undefined;
@@ -57,14 +58,13 @@ function wrapNumbers(v: unknown): JsonValue | undefined {
 }
 
 /**
- * Parse JSON to the same lossless shape as `parseJson`, through the native parser
- * when no number literal can lose precision (every literal has at most 15
- * significant digits, so the double holds its exact decimal value); otherwise
- * through the lossless parser. Values are exact; literal spelling may change
- * (`512.0` reads as `512`), so use it to read data, not to re-sign or re-emit it.
+ * Parse JSON to the same lossless shape as `parseJson`: through the native parser
+ * when every number literal is an integer of at most 15 digits (a double holds it and
+ * prints it back as written), otherwise through the lossless parser. Same values and
+ * literal text as `parseJson`, faster on lines of plain counters.
  */
 export function parseJsonFast(text: string): JsonValue {
-  if (!LONG_NUMBER.test(text)) {
+  if (!NEEDS_LOSSLESS.test(text)) {
     let v: unknown;
     try {
       v = JSON.parse(text);
