@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { bench, benchHeader, ceilometerVectorsDir } from '@tally/common';
-import { decodeBody, extract, usageForWindow, HOUR_US, type InstanceRecord } from '@tally/analyzer';
+import { decodeBody, decodeSampleLine, encodeSampleLine, extract, parseJson, usageForWindow, validateSample, HOUR_US, type InstanceRecord } from '@tally/analyzer';
 
 benchHeader('@tally/analyzer', 'npm run bench -w @tally/analyzer');
 
@@ -30,3 +30,15 @@ for (let v = 0; v < VMS; v++) {
 await bench(`gap-threshold map/reduce, ${VMS} VMs x 24 h (heartbeats)`, records.length, () => {
   for (let h = 0; h < 24; h++) usageForWindow(records, { startUs: start + h * HOUR_US, endUs: start + (h + 1) * HOUR_US }, 630_000_000);
 }, 3);
+
+// Reading raw DFS lines: the lossless parser vs the native-parser fast path (exact either
+// way; lines with a 16+ digit literal, like the real cpu counter above 2^53, take the lossless path).
+const dfsLines = bodies.flatMap((b) => decodeBody(b).samples.map((s) => encodeSampleLine(s.wire)));
+const small = dfsLines.map((l) => l.replace(/9085000000000121/g, '908500000000012'));
+const reps = 2000;
+await bench(`DFS line -> RawSample, lossless parser (${dfsLines.length} real lines, cpu counter cut to 15 digits)`, dfsLines.length * reps, () => {
+  for (let i = 0; i < reps; i++) for (const l of small) validateSample(parseJson(l) as never);
+});
+await bench('DFS line -> RawSample, decodeSampleLine (native fast path)', dfsLines.length * reps, () => {
+  for (let i = 0; i < reps; i++) for (const l of small) decodeSampleLine(l);
+});

@@ -5,6 +5,8 @@
 import type { Bus, Knex, Logger } from '@tally/common';
 import type { Dfs } from './dfs/types.js';
 import { defaultAnalyzerId, Ingestor, type IngestStats } from './ingest.js';
+import { analyzerStatus, renderMetrics, startMetricsServer } from './metrics.js';
+import type { VerifyMode } from './verify.js';
 import { WindowProcessor, type WindowStats } from './windows.js';
 
 export interface AnalyzerDeps {
@@ -28,8 +30,18 @@ export interface AnalyzerOptions {
   ingestFlushInterval: number;
   gapThreshold: number;
   windowInterval: number;
+  /** ms; default 0. */
+  allowedLateness?: number;
   controlExchange: string;
   exchangeDurable: boolean;
+  /** How often the bus is probed (ms); two failed probes in a row resolve `lost`. Default 2000. */
+  busCheckInterval?: number;
+  /** Prometheus endpoint port; 0 or absent: none. */
+  metricsPort?: number;
+  metricsHost?: string;
+  /** Signature checks; default `off`. */
+  verify?: VerifyMode;
+  signatureSecret?: string;
 }
 
 export interface AnalyzerStats {
@@ -44,6 +56,14 @@ export interface Analyzer {
   /** Stop consuming, drain in-flight batches, process remaining dirty windows. */
   stop(): Promise<void>;
   stats(): AnalyzerStats;
+  /** The port `/metrics` is served on, when enabled. */
+  readonly metricsPort: number | undefined;
+  /**
+   * Resolves when the bus stopped answering (connection lost): the caller stops this
+   * analyzer and starts a new one on a new connection. Unsettled deliveries are redelivered
+   * by the broker; their samples are deduplicated by the usage job.
+   */
+  readonly lost: Promise<Error>;
 }
 
 /** Start consuming and the periodic window job. */
@@ -60,13 +80,41 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
       gapThresholdMs: opts.gapThreshold,
       controlExchange: opts.controlExchange,
       exchangeDurable: opts.exchangeDurable,
+      allowedLatenessMs: opts.allowedLateness ?? 0,
+      ...(opts.verify ? { verify: opts.verify } : {}),
+      ...(opts.signatureSecret !== undefined ? { signatureSecret: opts.signatureSecret } : {}),
     },
   );
-  const windows = new WindowProcessor({ dfs: deps.dfs, db: deps.db, log: log.child('windows') }, { gapThresholdMs: opts.gapThreshold, windowIntervalMs: opts.windowInterval });
+  const windows = new WindowProcessor({ dfs: deps.dfs, db: deps.db, log: log.child('windows') }, {
+    gapThresholdMs: opts.gapThreshold, windowIntervalMs: opts.windowInterval, allowedLatenessMs: opts.allowedLateness ?? 0, ...(deps.clock ? { clock: deps.clock } : {}),
+  });
   await ingest.start();
   windows.start();
+  const clock = deps.clock ?? Date.now;
+  const metrics = opts.metricsPort
+    ? await startMetricsServer(opts.metricsHost ?? '127.0.0.1', opts.metricsPort, async () =>
+        renderMetrics(analyzerId, ingest.stats(), windows.stats(), await analyzerStatus(deps.db, deps.bus, opts.analyzerQueue), clock()))
+    : undefined;
   log.info('analyzer started', { analyzerId, queue: opts.analyzerQueue, bus: deps.bus.description, dfs: deps.dfs.description, gapThresholdMs: opts.gapThreshold });
   let stopping: Promise<void> | undefined;
+  let failures = 0;
+  let probing = false;
+  let signalLost!: (e: Error) => void;
+  const lost = new Promise<Error>((resolve) => (signalLost = resolve));
+  const probe = setInterval(() => {
+    if (probing) return;
+    probing = true;
+    deps.bus.queueDepth(opts.analyzerQueue).then(
+      () => (failures = 0),
+      (e: unknown) => {
+        if (++failures === 2) {
+          log.warn('the bus stopped answering', { error: e });
+          signalLost(e instanceof Error ? e : new Error(String(e)));
+        }
+      },
+    ).finally(() => (probing = false));
+  }, opts.busCheckInterval ?? 2000);
+  probe.unref();
   return {
     async flush() {
       await ingest.flush();
@@ -74,6 +122,8 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
     },
     stop() {
       stopping ??= (async () => {
+        clearInterval(probe);
+        await metrics?.close();
         await ingest.stop();
         await windows.stop();
         log.info('analyzer stopped', { ...ingest.stats() });
@@ -81,5 +131,7 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
       return stopping;
     },
     stats: () => ({ analyzerId, ingest: ingest.stats(), windows: windows.stats() }),
+    metricsPort: metrics?.port,
+    lost,
   };
 }

@@ -5,7 +5,7 @@
  * or `metering[.<meter>]` (payload a bare list). See ceilometer-wire-format.md §2.3, §4, §7.
  */
 import { ValidationError } from '@tally/common';
-import { isJsonObject, isLosslessNumber, parseJson, stringifyJson, type JsonObject, type JsonValue } from './json.js';
+import { isJsonObject, isLosslessNumber, parseJson, parseJsonFast, stringifyJson, type JsonObject, type JsonValue } from './json.js';
 import { parseTimestampUs } from './timestamp.js';
 
 /**
@@ -38,6 +38,8 @@ export interface RawSample {
 export interface DecodedSample {
   sample: RawSample;
   wire: JsonObject;
+  /** Position in the message's sample list. */
+  index: number;
 }
 
 /** A sample that failed validation: dead-lettered on its own, its siblings still ingested. */
@@ -108,7 +110,7 @@ export function decodeBody(body: Buffer | string): DecodedMessage {
   list.forEach((wire, index) => {
     try {
       if (!isJsonObject(wire)) throw new ValidationError('sample', 'not a JSON object');
-      samples.push({ sample: validateSample(wire), wire });
+      samples.push({ sample: validateSample(wire), wire, index });
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e;
       rejected.push({ index, reason: e.message, field: e.field, wire });
@@ -186,11 +188,11 @@ export function encodeSampleLine(wire: JsonObject): string {
   return stringifyJson(wire);
 }
 
-/** Read one DFS line back into a RawSample (throws ValidationError if the line is bad). */
+/** Read one DFS line back into a RawSample (throws ValidationError if the line is bad). Values exact; see parseJsonFast. */
 export function decodeSampleLine(line: string): RawSample {
   let v: JsonValue;
   try {
-    v = parseJson(line);
+    v = parseJsonFast(line);
   } catch (e) {
     throw new ValidationError('line', `not JSON: ${(e as Error).message}`);
   }

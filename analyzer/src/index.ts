@@ -5,14 +5,26 @@ export { dfsOptions, openDfs, LocalDfs, DfsError, checkPath, type Dfs } from './
 export { ingestOptions, Ingestor, analyzerQueueSpec, deadLetterSpec, defaultAnalyzerId, SAMPLE_ROUTING_KEYS, type IngestConfig, type IngestDeps, type IngestStats } from './ingest.js';
 export { parseJson, stringifyJson, type JsonObject, type JsonValue } from './json.js';
 export { rawFilePath, rawHourPrefix, hoursCovering } from './layout.js';
-export { extract, map, reduce, usageForWindow, HEARTBEAT_METER, type InstanceRecord, type ResourceGroup, type Window, type WindowSlice } from './mapreduce.js';
+export { extract, map, reduce, reduceAllocation, usageForWindow, compareUsage, HEARTBEAT_METER, INSTANCE_METERS, type Allocation, type InstanceRecord, type ResourceGroup, type Window, type WindowSlice } from './mapreduce.js';
+export { extractMeter, mapMeters, normaliseSeries, reduceMeter, seriesKey, sumDecimals, timesSeconds, type CounterType, type MeterRecord, type MeterSlice } from './meters.js';
+export { foldLifetimes, spanForWindow, unionIntervals, type Lifetime, type SpanSlice } from './span.js';
+export { windowUsage, SPAN_METER, type WindowInput } from './window-usage.js';
+export { lifetimesOverlapping, updateLifetimes } from './lifetimes.js';
 export { HOUR_US, parseTimestampUs, formatTimestampUs, microsToSeconds } from './timestamp.js';
-export { analyzerMigrations, replaceWindowUsage, queryUsage, USAGE_TABLE, DIRTY_TABLE, type UsageRecord, type InstanceAttributes } from './usage.js';
+export { analyzerMigrations, replaceWindowUsage, queryUsage, USAGE_TABLE, DIRTY_TABLE, LIFETIME_TABLE, type UsageRecord, type InstanceAttributes } from './usage.js';
 export { windowOptions, WindowProcessor, markDirty, processWindow, readRecords, windowsTouched, type WindowDeps, type WindowProcessorOptions, type WindowResult, type WindowStats } from './windows.js';
 
 import { dfsOptions } from './dfs/index.js';
 import { ingestOptions } from './ingest.js';
+import { metricsOptions } from './metrics.js';
 import { windowOptions } from './windows.js';
 
 /** Every option group the analyzer declares, for the CLI's loader and `config sample`. */
-export const analyzerOptionGroups = [ingestOptions, windowOptions, dfsOptions] as const;
+export const analyzerOptionGroups = [ingestOptions, windowOptions, dfsOptions, metricsOptions] as const;
+export { signatureProblem, toPyValue, VERIFY_MODES, type VerifyMode } from './verify.js';
+export { reprocess, parseInstant, type ReprocessRequest, type ReprocessResult } from './reprocess.js';
+export { analyzerStatus, metricsOptions, renderMetrics, startMetricsServer, type AnalyzerStatus } from './metrics.js';
+export { mapLine, reduceGroup, reduceSortedLines, runInProcess, formatUsageLine, parseUsageLine, sortUsage, groupMapped, combineSpanLines, spanLines, type JobOptions } from './streaming.js';
+export { runLocalParallel, type LocalRunOptions, type LocalRunResult } from './runner.js';
+export { instanceRows, lowerBound } from './mapreduce.js';
+export { meterRow, spanRows } from './window-usage.js';

@@ -12,7 +12,8 @@ import { DfsError } from './dfs/types.js';
 import { stringifyJson, type JsonValue } from './json.js';
 import { rawFilePath } from './layout.js';
 import { Lru } from './lru.js';
-import { hourStartUs } from './timestamp.js';
+import { HOUR_US, hourStartUs } from './timestamp.js';
+import { signatureProblem, VERIFY_MODES, type VerifyMode } from './verify.js';
 import { markDirty, windowsTouched } from './windows.js';
 
 export const ingestOptions = defineOptions('analyzer-ingest', 'how the analyzer takes samples off the bus', {
@@ -29,6 +30,19 @@ export const ingestOptions = defineOptions('analyzer-ingest', 'how the analyzer 
   }),
   ingestBatchSize: opt.int({ name: 'ingest-batch-size', default: 500, min: 1, max: 65535, help: 'Samples per DFS file: a batch is written when it holds this many.' }),
   ingestFlushInterval: opt.duration({ name: 'ingest-flush-interval', default: '5s', minMs: 1, help: 'A batch is written at the latest this long after its first sample arrived.' }),
+  busCheckInterval: opt.duration({ name: 'bus-check-interval', default: '2s', minMs: 100, help: 'How often the analyzer probes the bus; after two failed probes it reconnects (tally analyzer) and the broker redelivers what was not acknowledged.' }),
+  verify: opt.enum({
+    name: 'verify',
+    default: 'off',
+    choices: VERIFY_MODES,
+    help: "Sample signatures: off (as Ceilometer, which never verifies), warn (count and log samples whose message_signature does not match), enforce (dead-letter them).",
+  }),
+  signatureSecret: opt.string({
+    name: 'signature-secret',
+    default: 'change this for valid signing',
+    secret: true,
+    help: "The agents' [publisher] telemetry_secret, to verify message_signature with (when verify is warn or enforce).",
+  }),
 });
 
 /** Routing keys of Ceilometer's raw polled samples and of its notifier:// publisher. */
@@ -46,6 +60,11 @@ export interface IngestConfig {
   exchangeDurable: boolean;
   /** Sample message_ids remembered for dedup. */
   dedupCapacity?: number;
+  /** A sample for a window closed this long after its end + gap threshold is counted late (ms; default 0). */
+  allowedLatenessMs?: number;
+  /** Default `off`. */
+  verify?: VerifyMode;
+  signatureSecret?: string;
 }
 
 export interface IngestDeps {
@@ -65,6 +84,12 @@ export interface IngestStats {
   batches: number;
   files: number;
   batchFailures: number;
+  /** Samples whose signature did not verify (dead-lettered under `enforce`, kept under `warn`). */
+  badSignatures: number;
+  /** Samples for windows already closed (see allowed-lateness): they rerun their window. */
+  lateSamples: number;
+  /** Event time of the newest sample ingested (µs), 0 before the first: processing lag = now − this. */
+  newestSampleUs: number;
 }
 
 /** The default analyzer id: `<hostname>-<pid>`. */
@@ -105,7 +130,7 @@ export class Ingestor {
   private readonly seen: Lru<string, Promise<void>>;
   private readonly clock: () => number;
   private readonly dead: ReturnType<typeof deadLetterSpec>;
-  private readonly counters: IngestStats = { messages: 0, samples: 0, duplicates: 0, deadLetters: 0, batches: 0, files: 0, batchFailures: 0 };
+  private readonly counters: IngestStats = { messages: 0, samples: 0, duplicates: 0, deadLetters: 0, batches: 0, files: 0, batchFailures: 0, badSignatures: 0, lateSamples: 0, newestSampleUs: 0 };
 
   constructor(private readonly deps: IngestDeps, private readonly cfg: IngestConfig) {
     this.clock = deps.clock ?? Date.now;
@@ -156,7 +181,19 @@ export class Ingestor {
       if (!(await this.deadLetter(d, r.reason, r.field, { sample: r.wire ?? null, index: r.index }))) return 'requeue';
     }
     const waits = new Set<Promise<void>>();
-    for (const { sample, wire } of msg.samples) {
+    const verify = this.cfg.verify ?? 'off';
+    for (const { sample, wire, index } of msg.samples) {
+      if (verify !== 'off') {
+        const problem = signatureProblem(wire, this.cfg.signatureSecret ?? '');
+        if (problem !== null) {
+          this.counters.badSignatures++;
+          if (verify === 'enforce') {
+            if (!(await this.deadLetter(d, problem, 'message_signature', { sample: wire, index }))) return 'requeue';
+            continue;
+          }
+          this.deps.log.warn('sample signature does not verify; kept (verify = warn)', { messageId: sample.message_id, meter: sample.counter_name, problem });
+        }
+      }
       const earlier = this.seen.get(sample.message_id);
       if (earlier) {
         // A redelivery or a per-meter copy (notifier:// per_meter_topic): settle with the original's write.
@@ -166,6 +203,8 @@ export class Ingestor {
       }
       const b = this.batch;
       const hour = hourStartUs(sample.timestampUs);
+      if ((hour + HOUR_US + this.cfg.gapThresholdMs * 1000) / 1000 + (this.cfg.allowedLatenessMs ?? 0) <= this.clock()) this.counters.lateSamples++;
+      if (sample.timestampUs > this.counters.newestSampleUs) this.counters.newestSampleUs = sample.timestampUs;
       const lines = b.lines.get(hour) ?? [];
       lines.push(encodeSampleLine(wire));
       b.lines.set(hour, lines);

@@ -30,3 +30,49 @@ export function isJsonObject(v: unknown): v is JsonObject {
 }
 
 export { isLosslessNumber, LosslessNumber };
+
+// Number literals (after ':', ',' or '[') that a double would not reproduce as written:
+// 16+ digits, a fraction or exponent (`512.0` must stay `512.0`), or `-0`. Inside strings
+// this can only over-match, which costs speed, never exactness.
+const NEEDS_LOSSLESS = /[:,[]\s*(?:-?\d{16}|-?\d+[.eE]|-0(?!\d))/;
+
+function wrapNumbers(v: unknown): JsonValue | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? new LosslessNumber(String(v)) : undefined;
+  if (v === null || typeof v !== 'object') return v as JsonValue;
+  if (Array.isArray(v)) {
+    const out: JsonValue[] = [];
+    for (const x of v) {
+      const w = wrapNumbers(x);
+      if (w === undefined) return undefined;
+      out.push(w);
+    }
+    return out;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const w = wrapNumbers(o[k]);
+    if (w === undefined) return undefined;
+    o[k] = w;
+  }
+  return o as JsonObject;
+}
+
+/**
+ * Parse JSON to the same lossless shape as `parseJson`: through the native parser
+ * when every number literal is an integer of at most 15 digits (a double holds it and
+ * prints it back as written), otherwise through the lossless parser. Same values and
+ * literal text as `parseJson`, faster on lines of plain counters.
+ */
+export function parseJsonFast(text: string): JsonValue {
+  if (!NEEDS_LOSSLESS.test(text)) {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      return parseJson(text); // the lossless parser words the error
+    }
+    const w = wrapNumbers(v);
+    if (w !== undefined) return w;
+  }
+  return parseJson(text);
+}

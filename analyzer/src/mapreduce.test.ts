@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeBody } from './decode.js';
-import { extract, map, reduce, usageForWindow, type InstanceRecord } from './mapreduce.js';
+import { extract, map, reduce, reduceAllocation, usageForWindow, type InstanceRecord } from './mapreduce.js';
 import { HOUR_US, microsToSeconds } from './timestamp.js';
 
 const S = 1_000_000; // µs per second
@@ -58,7 +58,7 @@ describe('reduce (hand-computed)', () => {
 });
 
 const rec = (id: string, sec: number, name = 'vm'): InstanceRecord => ({
-  resourceId: id, timestampUs: H0 + sec * S, projectId: 'p', userId: 'u', flavorName: 'm1.small', vcpus: 1, memoryMb: 2048, displayName: name,
+  resourceId: id, timestampUs: H0 + Math.round(sec * S), projectId: 'p', userId: 'u', flavorName: 'm1.small', vcpus: 1, memoryMb: 2048, displayName: name,
 });
 
 describe('map', () => {
@@ -74,11 +74,28 @@ describe('map', () => {
 describe('usageForWindow', () => {
   it('makes one record per instance seen in the window, with attributes from before its end', () => {
     const rows = usageForWindow([rec('a', 3500, 'old'), rec('a', 3800, 'renamed'), rec('z', 7300)], W0, T);
-    assert.equal(rows.length, 1);
+    assert.deepEqual(rows.map((r) => [r.meter, r.unit, r.quantity]), [['instance', 's', '100'], ['instance.memory', 'MB*s', '204800'], ['instance.vcpus', 'vCPU*s', '100']]);
     assert.deepEqual({ ...rows[0]!, windowStart: rows[0]!.windowStart.toISOString(), windowEnd: rows[0]!.windowEnd.toISOString() }, {
       windowStart: '2026-11-21T20:00:00.000Z', windowEnd: '2026-11-21T21:00:00.000Z', resourceId: 'a', meter: 'instance', unit: 's',
       quantity: '100', projectId: 'p', userId: 'u', flavorName: 'm1.small', vcpus: 1, memoryMb: 2048, displayName: 'old', samples: 1,
     });
+  });
+});
+
+describe('reduceAllocation (vCPU and memory integrated over running time)', () => {
+  const at = (sec: number, vcpus: number | null, memoryMb: number | null): InstanceRecord => ({ ...rec('a', sec), vcpus, memoryMb });
+  it('uses the flavor of the heartbeat that opens each interval (a resize at 300 s)', () => {
+    const g = map([at(0, 2, 2048), at(300, 4, 4096), at(600, 4, 4096)]).get('a')!;
+    assert.deepEqual(reduceAllocation(g.records, W0, T), { vcpuUs: BigInt(2 * 300 + 4 * 300) * BigInt(S), memoryMbUs: BigInt(2048 * 300 + 4096 * 300) * BigInt(S) });
+  });
+  it('skips gaps at or above the threshold, splits at the window edge, and ignores unknown flavors', () => {
+    const g = map([at(0, 2, null), at(700, 2, null), at(3500, 1, null), at(3800, 8, null)]).get('a')!;
+    assert.deepEqual(reduceAllocation(g.records, W0, T), { vcpuUs: 100n * BigInt(S), memoryMbUs: 0n });
+    assert.deepEqual(reduceAllocation(g.records, W1, T), { vcpuUs: 200n * BigInt(S), memoryMbUs: 0n });
+  });
+  it('integrates to exactly vcpus x running time in usage rows (GB-hours = MB*s / 1024 / 3600)', () => {
+    const rows = usageForWindow([at(0, 2, 1536), at(300.5, 2, 1536)], W0, T);
+    assert.deepEqual(rows.map((r) => [r.meter, r.quantity]), [['instance', '300.5'], ['instance.memory', '461568'], ['instance.vcpus', '601']]);
   });
 });
 

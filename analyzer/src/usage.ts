@@ -22,12 +22,18 @@ export interface UsageRecord extends InstanceAttributes {
   windowEnd: Date;
   /** The instance uuid. */
   resourceId: string;
-  /** `instance`: running seconds derived from heartbeat timestamps. */
-  meter: 'instance';
-  unit: 's';
-  /** Exact decimal seconds inside the window, e.g. `"3599.5"`; at most 6 decimals. */
+  /**
+   * `instance`: running seconds derived from heartbeat timestamps (unit `s`);
+   * `instance.vcpus` (`vCPU*s`) and `instance.memory` (`MB*s`): the flavor integrated over
+   * running time; a Ceilometer meter name (`cpu`, `memory.usage`, `network.incoming.bytes`)
+   * for measured series (gauges in `<unit>*s`, counters and deltas in their unit);
+   * `project.span` (`s`, resource id = project id): the project's billing span.
+   */
+  meter: string;
+  unit: string;
+  /** Exact decimal quantity inside the window, e.g. `"3599.5"`; at most 6 decimals. */
   quantity: string;
-  /** Distinct heartbeat timestamps inside the window. */
+  /** Distinct sample timestamps inside the window (for `project.span`: VMs alive in it). */
   samples: number;
 }
 
@@ -35,6 +41,9 @@ export interface UsageRecord extends InstanceAttributes {
 export const USAGE_TABLE = 'usage_records';
 /** Windows whose usage must be recomputed (written by ingest, drained by the window job). */
 export const DIRTY_TABLE = 'analyzer_dirty_windows';
+
+/** First and last heartbeat of each VM (for the project billing span). */
+export const LIFETIME_TABLE = 'analyzer_lifetimes';
 
 /** The analyzer's migrations; run them with `migrate(knex, [...analyzerMigrations, ...])`. */
 export const analyzerMigrations: Migration[] = [
@@ -78,6 +87,46 @@ export const analyzerMigrations: Migration[] = [
       await knex.schema.dropTable(DIRTY_TABLE);
     },
   },
+  {
+    // Gauge integrals (value × seconds) can carry more than 6 decimals: keep them exact.
+    name: '20261121230000_usage_quantity_exact',
+    async up(knex) {
+      await knex.raw(`ALTER TABLE ${USAGE_TABLE} ALTER COLUMN quantity TYPE numeric`);
+    },
+    async down(knex) {
+      await knex.raw(`ALTER TABLE ${USAGE_TABLE} ALTER COLUMN quantity TYPE numeric(24, 6)`);
+    },
+  },
+  {
+    // First and last heartbeat of every VM: the billing span needs them beyond one window's reach.
+    name: '20261121230100_analyzer_lifetimes',
+    async up(knex) {
+      await knex.schema.createTable(LIFETIME_TABLE, (t) => {
+        t.text('resource_id').primary();
+        t.text('project_id').notNullable();
+        t.bigInteger('first_us').notNullable();
+        t.bigInteger('last_us').notNullable();
+        t.index(['project_id'], 'analyzer_lifetimes_project_idx');
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTable(LIFETIME_TABLE);
+    },
+  },
+  {
+    // An open window is computed provisionally and stays marked until it closes at its watermark.
+    name: '20261121230200_analyzer_dirty_processed_at',
+    async up(knex) {
+      await knex.schema.alterTable(DIRTY_TABLE, (t) => {
+        t.timestamp('processed_at', { useTz: true });
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable(DIRTY_TABLE, (t) => {
+        t.dropColumn('processed_at');
+      });
+    },
+  },
 ];
 
 interface UsageRow {
@@ -106,7 +155,7 @@ function toRow(r: UsageRecord): UsageRow {
 
 function fromRow(row: UsageRow): UsageRecord {
   return {
-    windowStart: row.window_start, windowEnd: row.window_end, resourceId: row.resource_id, meter: 'instance', unit: 's',
+    windowStart: row.window_start, windowEnd: row.window_end, resourceId: row.resource_id, meter: row.meter, unit: row.unit,
     // numeric comes back as text (common/db.ts); normalise "3599.500000" to "3599.5".
     quantity: row.quantity.includes('.') ? row.quantity.replace(/\.?0+$/, '') : row.quantity,
     projectId: row.project_id, userId: row.user_id, flavorName: row.flavor_name, vcpus: row.vcpus,
@@ -115,14 +164,22 @@ function fromRow(row: UsageRow): UsageRecord {
 }
 
 /**
- * Make the `instance` rows of one window exactly `records`: upsert each
- * (ON CONFLICT … MERGE) and delete rows of resources no longer present, so
- * reprocessing a window never duplicates and always converges. Run it in a transaction.
+ * Make the rows of one window exactly `records`: upsert each (ON CONFLICT … MERGE)
+ * and delete the window's rows that are no longer produced, so reprocessing a
+ * window never duplicates and always converges. With `projectId`, only that
+ * project's rows are considered stale (pass only its records). Run it in a transaction.
  */
-export async function replaceWindowUsage(db: Knex, windowStart: Date, records: readonly UsageRecord[]): Promise<void> {
-  const stale = db(USAGE_TABLE).where({ window_start: windowStart, meter: 'instance' });
-  if (records.length > 0) stale.whereNotIn('resource_id', records.map((r) => r.resourceId));
-  await stale.delete();
+export async function replaceWindowUsage(db: Knex, windowStart: Date, records: readonly UsageRecord[], projectId?: string): Promise<void> {
+  const keep = new Set(records.map((r) => `${r.resourceId}\u0000${r.meter}`));
+  const existingQ = db(USAGE_TABLE).select('resource_id', 'meter').where({ window_start: windowStart });
+  // Scoped to one project (reprocess --project): rows of other projects are left alone.
+  if (projectId !== undefined) void existingQ.andWhere('project_id', projectId);
+  const existing = (await existingQ) as { resource_id: string; meter: string }[];
+  const stale = existing.filter((e) => !keep.has(`${e.resource_id}\u0000${e.meter}`));
+  for (let i = 0; i < stale.length; i += 1000) {
+    const chunk = stale.slice(i, i + 1000).map((e) => [e.resource_id, e.meter]);
+    await db(USAGE_TABLE).where({ window_start: windowStart }).whereIn(['resource_id', 'meter'], chunk).delete();
+  }
   // Chunks keep the statement under PostgreSQL's 65535 bind-parameter limit.
   for (let i = 0; i < records.length; i += 1000) {
     const rows = records.slice(i, i + 1000).map((r) => ({ ...toRow(r), updated_at: db.fn.now() }));

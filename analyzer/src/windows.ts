@@ -5,10 +5,13 @@
  * after W close intervals that end after it, so W counts exactly its part of each.
  */
 import { defineOptions, opt, type Knex, type Logger } from '@tally/common';
-import { decodeSampleLine } from './decode.js';
+import { decodeSampleLine, type RawSample } from './decode.js';
 import type { Dfs } from './dfs/types.js';
 import { hoursCovering, rawHourPrefix } from './layout.js';
-import { extract, usageForWindow, type InstanceRecord } from './mapreduce.js';
+import { lifetimesOverlapping, updateLifetimes } from './lifetimes.js';
+import { extract, type InstanceRecord } from './mapreduce.js';
+import { extractMeter, type MeterRecord } from './meters.js';
+import { windowUsage } from './window-usage.js';
 import { HOUR_US, hourStartUs, usToDate } from './timestamp.js';
 import { DIRTY_TABLE, replaceWindowUsage } from './usage.js';
 
@@ -18,6 +21,12 @@ export const windowOptions = defineOptions('analyzer-windows', 'turning raw samp
     default: '630s',
     minMs: 1000,
     help: 'A gap between two heartbeats of an instance at or above this is downtime, not billed. Default 630s = 2 x the 300 s polling interval + 30 s slack, so one missed poll is still billed; keep it in step with the agents\' polling interval.',
+  }),
+  allowedLateness: opt.duration({
+    name: 'allowed-lateness',
+    default: '10m',
+    minMs: 0,
+    help: 'A window closes at its end + gap threshold + this (the watermark, by the wall clock). Until then it is recomputed provisionally as samples arrive; at the close it is computed once more and unmarked. A sample for a closed window is counted late and reruns it.',
   }),
   windowInterval: opt.duration({
     name: 'window-interval',
@@ -58,9 +67,10 @@ export interface WindowResult {
   badLines: number;
 }
 
-/** Read the heartbeat records in [fromUs, toUs) from the DFS hours covering it. */
-export async function readRecords(dfs: Dfs, fromUs: number, toUs: number, log: Logger): Promise<{ records: InstanceRecord[]; files: number; badLines: number }> {
+/** Read the heartbeat and measured records in [fromUs, toUs) from the DFS hours covering it. */
+export async function readRecords(dfs: Dfs, fromUs: number, toUs: number, log: Logger): Promise<{ records: InstanceRecord[]; meters: MeterRecord[]; files: number; badLines: number }> {
   const records: InstanceRecord[] = [];
+  const meters: MeterRecord[] = [];
   let files = 0;
   let badLines = 0;
   for (const hour of hoursCovering(fromUs, toUs)) {
@@ -69,34 +79,46 @@ export async function readRecords(dfs: Dfs, fromUs: number, toUs: number, log: L
       const text = (await dfs.readFile(path)).toString('utf8');
       for (const line of text.split('\n')) {
         if (line === '') continue;
-        let rec: InstanceRecord | null;
+        let sample: RawSample;
         try {
-          rec = extract(decodeSampleLine(line));
+          sample = decodeSampleLine(line);
         } catch (e) {
           // Lines were validated before they were written: a bad one means damage, not input.
           badLines++;
           log.warn('unreadable DFS line skipped', { path, error: e });
           continue;
         }
-        if (rec && rec.timestampUs >= fromUs && rec.timestampUs < toUs) records.push(rec);
+        if (sample.timestampUs < fromUs || sample.timestampUs >= toUs) continue;
+        const rec = extract(sample);
+        if (rec) records.push(rec);
+        const m = extractMeter(sample);
+        if (m) meters.push(m);
       }
     }
   }
-  return { records, files, badLines };
+  return { records, meters, files, badLines };
 }
 
-/** Recompute one window and write its rows (in `trx`, which the caller commits). */
-export async function processWindow(deps: WindowDeps, trx: Knex, windowStartUs: number, gapThresholdUs: number): Promise<WindowResult> {
+/** Recompute one window and write its rows (in `trx`, which the caller commits); with `projectId`, only that project's rows. */
+export async function processWindow(deps: WindowDeps, trx: Knex, windowStartUs: number, gapThresholdUs: number, projectId?: string): Promise<WindowResult> {
   const window = { startUs: hourStartUs(windowStartUs), endUs: hourStartUs(windowStartUs) + HOUR_US };
-  const { records, files, badLines } = await readRecords(deps.dfs, window.startUs - gapThresholdUs, window.endUs + gapThresholdUs, deps.log);
-  const usage = usageForWindow(records, window, gapThresholdUs);
-  await replaceWindowUsage(trx, usToDate(window.startUs), usage);
+  const { records, meters, files, badLines } = await readRecords(deps.dfs, window.startUs - gapThresholdUs, window.endUs + gapThresholdUs, deps.log);
+  const reached = (await updateLifetimes(trx, records)).filter((h) => h !== window.startUs);
+  await markDirty(trx, reached);
+  const lifetimes = await lifetimesOverlapping(trx, window.startUs, window.endUs);
+  const all = windowUsage({ instances: records, meters, lifetimes }, window, gapThresholdUs);
+  const usage = projectId === undefined ? all : all.filter((r) => r.projectId === projectId);
+  await replaceWindowUsage(trx, usToDate(window.startUs), usage, projectId);
   return { windowStartUs: window.startUs, rows: usage.length, files, badLines };
 }
 
 export interface WindowProcessorOptions {
   gapThresholdMs: number;
   windowIntervalMs: number;
+  /** See the `allowed-lateness` option; default 0. */
+  allowedLatenessMs?: number;
+  /** Wall clock in ms (the watermark); default Date.now. */
+  clock?: () => number;
 }
 
 export interface WindowStats {
@@ -116,8 +138,13 @@ export class WindowProcessor {
   private readonly counters: WindowStats = { windowsProcessed: 0, rowsWritten: 0, failures: 0 };
   private readonly thresholdUs: number;
 
+  private readonly latenessMs: number;
+  private readonly clock: () => number;
+
   constructor(private readonly deps: WindowDeps, private readonly opts: WindowProcessorOptions) {
     this.thresholdUs = opts.gapThresholdMs * 1000;
+    this.latenessMs = opts.allowedLatenessMs ?? 0;
+    this.clock = opts.clock ?? Date.now;
   }
 
   /** Start the periodic job. */
@@ -155,11 +182,20 @@ export class WindowProcessor {
       let result: WindowResult | undefined;
       try {
         result = await this.deps.db.transaction(async (trx) => {
-          const claimed = (await trx(DIRTY_TABLE).select('window_start').orderBy('window_start').forUpdate().skipLocked().limit(1)) as { window_start: Date }[];
+          // Eligible: never processed, marked again since, or closed (its final run).
+          const closedBefore = new Date(this.clock() - HOUR_US / 1000 - this.thresholdUs / 1000 - this.latenessMs);
+          const claimed = (await trx(DIRTY_TABLE)
+            .select('window_start')
+            .where((q) => void q.whereNull('processed_at').orWhereRaw('marked_at > processed_at').orWhere('window_start', '<=', closedBefore))
+            .orderBy('window_start')
+            .forUpdate()
+            .skipLocked()
+            .limit(1)) as { window_start: Date }[];
           const row = claimed[0];
           if (!row) return undefined;
           const r = await processWindow(this.deps, trx, row.window_start.getTime() * 1000, this.thresholdUs);
-          await trx(DIRTY_TABLE).where('window_start', row.window_start).delete();
+          if (row.window_start <= closedBefore) await trx(DIRTY_TABLE).where('window_start', row.window_start).delete();
+          else await trx(DIRTY_TABLE).where('window_start', row.window_start).update({ processed_at: trx.fn.now() });
           return r;
         });
       } catch (e) {

@@ -27,7 +27,7 @@ describe('openDfs', () => {
   });
 
   it('fails at start-up on an unknown scheme or a relative data dir', () => {
-    assert.throws(() => openDfs('hdfs://namenode:9870/tally', '/d'), /unsupported scheme hdfs/);
+    assert.throws(() => openDfs('s3://bucket/tally', '/d'), /unsupported scheme s3/);
     assert.throws(() => openDfs('', 'relative/dir'), /absolute/);
     assert.throws(() => openDfs('file://otherhost/x', '/d'), /local path/);
   });

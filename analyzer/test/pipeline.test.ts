@@ -36,11 +36,11 @@ describe('analyzer pipeline (PostgreSQL)', () => {
 
   before(async () => {
     db = openDatabase(await createDatabase(ADMIN, DB), 4);
-    assert.deepEqual(await migrate(db, analyzerMigrations), ['20261121000000_usage_records', '20261121000100_analyzer_dirty_windows']);
+    assert.deepEqual(await migrate(db, analyzerMigrations), analyzerMigrations.map((m) => m.name));
     dir = await mkdtemp(join(tmpdir(), 'tally-analyzer-'));
     bus = new InProcessBus();
     dfs = new LocalDfs(join(dir, 'dfs'));
-    analyzer = await startAnalyzer({ bus, dfs, db, log: memoryLogger(), clock: () => Date.UTC(2026, 10, 21, 23) }, {
+    analyzer = await startAnalyzer({ bus, dfs, db, log: memoryLogger(), clock: () => Date.UTC(2026, 10, 22, 1) }, {
       analyzerQueue: 'tally.analyzer', analyzerId: 'an-1', ingestBatchSize: 1000, ingestFlushInterval: 60_000,
       gapThreshold: 630_000, windowInterval: 3_600_000, controlExchange: 'ceilometer', exchangeDurable: false,
     });
@@ -66,6 +66,7 @@ describe('analyzer pipeline (PostgreSQL)', () => {
   }
   const rows = async (): Promise<string[]> =>
     (await queryUsage(db, { from: new Date('2026-11-21T00:00:00Z'), to: new Date('2026-11-22T00:00:00Z') }))
+      .filter((r) => r.meter === 'instance')
       .map((r) => `${r.windowStart.toISOString().slice(11, 16)} ${r.resourceId.slice(0, 4)} ${r.quantity}s n=${r.samples} ${r.projectId?.slice(0, 4)} ${r.flavorName} ${r.vcpus} ${r.memoryMb} ${r.displayName}`);
 
   it('ingests both routing keys and writes hand-computed hourly usage', async () => {
@@ -105,6 +106,16 @@ describe('analyzer pipeline (PostgreSQL)', () => {
     assert.equal((await db(DIRTY_TABLE).count('* as c'))[0]!['c'], '0');
   });
 
+  it('writes the billing span per project and the flavor integrated over running time', async () => {
+    const all = await queryUsage(db, { from: new Date('2026-11-21T00:00:00Z'), to: new Date('2026-11-22T00:00:00Z') });
+    const pick = (meter: string): string[] => all.filter((r) => r.meter === meter).map((r) => `${r.windowStart.toISOString().slice(11, 16)} ${r.resourceId.slice(0, 4)} ${r.quantity}${r.unit}`);
+    // A's project: from A's first heartbeat (20:52:30) to its last (22:01), stops included; B's: 21:10 to 21:15.
+    assert.deepEqual(pick('project.span'), ['20:00 8e2f 450s', '21:00 0f1e 300s', '21:00 8e2f 3600s', '22:00 8e2f 60s']);
+    // m1.small has 1 vCPU and 2048 MB; m1.large 4 vCPUs and 8192 MB.
+    assert.deepEqual(pick('instance.vcpus'), ['20:00 9f5a 450vCPU*s', '21:00 4b6c 1200vCPU*s', '21:00 9f5a 1620.249999vCPU*s', '22:00 9f5a 60vCPU*s']);
+    assert.deepEqual(pick('instance.memory'), ['20:00 9f5a 921600MB*s', '21:00 4b6c 2457600MB*s', '21:00 9f5a 3318271.997952MB*s', '22:00 9f5a 122880MB*s']);
+  });
+
   it('stores raw samples by hour with counters kept exact', async () => {
     const files = await dfs.list('raw/');
     assert.ok(files.every((f) => /^raw\/dt=2026-11-21\/hour=(20|21|22)\/an-1-\d{16}\.jsonl$/.test(f)), files.join());
@@ -120,6 +131,6 @@ describe('analyzer pipeline (PostgreSQL)', () => {
     await markDirty(db, hours);
     await analyzer.flush();
     assert.deepEqual(await rows(), before);
-    assert.equal((await db('usage_records').count('* as c'))[0]!['c'], '4');
+    assert.equal((await db('usage_records').where('meter', 'instance').count('* as c'))[0]!['c'], '4');
   });
 });

@@ -6,7 +6,9 @@ import { busOptions, databaseOptions, runtimeOptions, type Bus, type Knex, type 
 import {
   agentOptions, simOptions, openHypervisor, runAgent, pollOnce, controlExchange, type AgentSettings,
 } from '@tally/ceilometer-publisher';
-import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions } from '@tally/analyzer';
+import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions, metricsOptions } from '@tally/analyzer';
+import { analyzerToolOptions, runAnalyzerTool } from './analyzer-tools.js';
+import { runAnalyzerService } from './analyzer-service.js';
 import { apiOptions, authFromOptions, billingScheduleOptions, startApi, startBillingSchedule } from '@tally/billing-api';
 import { uiDir, uiBuilt } from '@tally/horizon-panel';
 import { Lifecycle } from './shutdown.js';
@@ -42,7 +44,7 @@ async function startAnalyzerPart(config: LoadedConfig, log: Logger, life: Lifecy
   const b = config.get(busOptions);
   const analyzer = await startAnalyzer(
     { bus, dfs, db, log },
-    { ...config.get(ingestOptions), ...config.get(windowOptions), controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
+    { ...config.get(ingestOptions), ...config.get(windowOptions), ...config.get(metricsOptions), controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
   );
   life.add('analyzer', () => analyzer.stop());
   return analyzer;
@@ -128,14 +130,9 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'analyzer',
-    summary: 'Consume samples from the bus, store them in the DFS, compute hourly usage records in PostgreSQL',
-    groups: analyzerGroups,
-    run: (config, log) =>
-      serve(log, async (life) => {
-        const db = await openDb(config, log, life, false);
-        const bus = await openBusFor(config, log, life, false);
-        await startAnalyzerPart(config, log, life, bus, db);
-      }),
+    summary: 'Consume samples from the bus, store them in the DFS, compute hourly usage records in PostgreSQL (also: analyzer reprocess --since --until [--project], analyzer status)',
+    groups: [...analyzerGroups, analyzerToolOptions],
+    run: (config, log) => (config.positionals[0] !== undefined ? runAnalyzerTool(config.positionals[0], config, log) : runAnalyzerService(config, log)),
   },
   {
     name: 'api',

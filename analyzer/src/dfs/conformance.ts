@@ -1,5 +1,5 @@
 /**
- * The DFS conformance suite: every adapter (local directory now, WebHDFS later)
+ * The DFS conformance suite: every adapter (local directory, WebHDFS)
  * must pass it. Call it from a test file with a factory for a fresh, empty DFS.
  */
 import assert from 'node:assert/strict';
