@@ -6,6 +6,7 @@ import { busOptions, databaseOptions, runtimeOptions, type Bus, type Knex, type 
 import {
   agentOptions, simOptions, openHypervisor, runAgent, pollOnce, controlExchange, type AgentSettings,
 } from '@tally/ceilometer-publisher';
+import { agentJournalGroups, openAgentJournal, senderSettings } from './agent-journal.js';
 import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions } from '@tally/analyzer';
 import { apiOptions, startApi } from '@tally/billing-api';
 import { uiDir, uiBuilt } from '@tally/horizon-panel';
@@ -21,7 +22,7 @@ export interface Command {
 
 function agentSettings(config: LoadedConfig): AgentSettings {
   const { libvirtUri: _u, once: _o, ...rest } = config.get(agentOptions);
-  return rest;
+  return { ...rest, ...senderSettings(config) };
 }
 
 async function startAgentPart(config: LoadedConfig, log: Logger, life: Lifecycle, allowInProcess: boolean, bus?: Bus) {
@@ -30,7 +31,8 @@ async function startAgentPart(config: LoadedConfig, log: Logger, life: Lifecycle
   const theBus = bus ?? (await openBusFor(config, log, life, allowInProcess));
   const { hypervisor, clock } = await openHypervisor(a, config.get(simOptions));
   life.add('hypervisor connection', () => hypervisor.close());
-  const deps = { hypervisor, bus: theBus, log: log.child('agent'), clock, exchange: controlExchange(b.controlExchange, b.exchangeDurable) };
+  const journal = openAgentJournal(config, log.child('agent'), life);
+  const deps = { hypervisor, bus: theBus, log: log.child('agent'), clock, exchange: controlExchange(b.controlExchange, b.exchangeDurable), journal };
   return { deps, settings: agentSettings(config), simulated: a.libvirtUri === '' };
 }
 
@@ -72,7 +74,7 @@ async function serve(log: Logger, startParts: (life: Lifecycle) => Promise<void>
   return 0;
 }
 
-const agentGroups = [busOptions, agentOptions, simOptions];
+const agentGroups = [busOptions, agentOptions, simOptions, ...agentJournalGroups];
 const analyzerGroups = [busOptions, databaseOptions, ...analyzerOptionGroups];
 const apiGroups = [databaseOptions, apiOptions];
 

@@ -1,13 +1,15 @@
 /**
- * The polling agent: poll every `polling-interval`, publish one notification
- * per meter batch to the control exchange with routing key
- * `notifications.sample`, and wait for the broker's confirms.
+ * The polling agent: poll every `polling-interval`, append one message per
+ * meter batch to the journal (the local billing file), and let the sender
+ * publish the journal in order to the control exchange with routing key
+ * `notifications.sample`, each record leaving the journal on the broker's confirm.
  */
 import { hostname } from 'node:os';
 import { defineOptions, opt, type Bus, type ExchangeSpec, type Logger, type OptionValues } from '@tally/common';
 import type { Hypervisor } from './hypervisor.js';
-import { encodePollingNotification } from './envelope.js';
 import { toWireDict } from './sample.js';
+import { Journal } from './journal.js';
+import { JournalSender, SAMPLE_ROUTING_KEY, type SenderSettings } from './sender.js';
 import { InstanceStateTracker, pollCycle, type PollSettings } from './poller.js';
 import { AcceleratedClock, systemClock, type AgentClock } from './clock.js';
 import { openLibvirt } from './libvirt.js';
@@ -24,8 +26,7 @@ export const agentOptions = defineOptions('agent', 'the Ceilometer-compatible co
   once: opt.bool({ name: 'once', default: false, cliOnly: true, help: 'Poll once, wait for every publish to be confirmed, and exit.' }),
 });
 
-/** Routing key of the polling agent's notifications (`<topic>.<priority>`). */
-export const SAMPLE_ROUTING_KEY = 'notifications.sample';
+export { SAMPLE_ROUTING_KEY };
 
 /** What the agent runs with. */
 export interface AgentDeps {
@@ -36,10 +37,24 @@ export interface AgentDeps {
   clock?: AgentClock;
   /** The control exchange, e.g. `{name: 'ceilometer', type: 'topic', durable: false, autoDelete: false}`. */
   exchange: ExchangeSpec;
+  /** The journal; default: an in-memory one (nothing survives a restart — tests and benchmarks only). */
+  journal?: Journal;
 }
 
 /** Agent settings, as read from {@link agentOptions}. */
-export type AgentSettings = Omit<OptionValues<typeof agentOptions>, 'libvirtUri' | 'once'> & Pick<PollSettings, 'flavorId' | 'meters'>;
+export type AgentSettings = Omit<OptionValues<typeof agentOptions>, 'libvirtUri' | 'once'> & Pick<PollSettings, 'flavorId' | 'meters'> & Partial<SenderSettings>;
+
+const DEFAULT_SENDER: SenderSettings = { publishTimeout: 30_000, retryInterval: 5_000 };
+
+function journalOf(deps: AgentDeps): Journal {
+  return deps.journal ?? Journal.open({ maxBytes: 256 * 1024 * 1024, retentionMs: 0 }, deps.log);
+}
+
+function senderOf(deps: AgentDeps, journal: Journal, s: AgentSettings): JournalSender {
+  return new JournalSender({ journal, bus: deps.bus, exchange: deps.exchange, log: deps.log }, {
+    publishTimeout: s.publishTimeout ?? DEFAULT_SENDER.publishTimeout, retryInterval: s.retryInterval ?? DEFAULT_SENDER.retryInterval,
+  });
+}
 
 /** The topic exchange Ceilometer publishes to; flags must match the deployment's. */
 export function controlExchange(name: string, durable = false): ExchangeSpec {
@@ -48,31 +63,40 @@ export function controlExchange(name: string, durable = false): ExchangeSpec {
 
 /** Outcome of one cycle. */
 export interface CycleReport {
+  /** Messages journaled this cycle. */
   messages: number;
+  /** Samples journaled this cycle. */
   samples: number;
   instances: number;
   skippedDomains: number;
+  /** Samples refused this cycle because the journal was full. */
+  droppedSamples: number;
+  /** Messages in the journal not yet confirmed, after journaling this cycle. */
+  pendingMessages: number;
 }
 
-async function cycle(deps: AgentDeps, s: AgentSettings, tracker: InstanceStateTracker): Promise<CycleReport> {
+async function cycle(deps: AgentDeps, s: AgentSettings, tracker: InstanceStateTracker, journal: Journal): Promise<CycleReport> {
   const clock = deps.clock ?? systemClock;
   const res = await pollCycle(deps.hypervisor, { host: s.host || hostname(), source: s.sampleSource, batchSize: s.batchSize, flavorId: s.flavorId, meters: s.meters }, clock, deps.log);
   tracker.observe(res.instances, deps.log);
-  let samples = 0;
-  for (const b of res.batches) {
-    const enc = encodePollingNotification(b.map((x) => toWireDict(x, s.telemetrySecret)));
-    // Sequential: each publish resolves on the broker's confirm, and order per meter is kept.
-    await deps.bus.publish({ exchange: deps.exchange, routingKey: SAMPLE_ROUTING_KEY, body: enc.body, properties: enc.properties });
-    samples += b.length;
-  }
-  const report = { messages: res.batches.length, samples, instances: res.instances.length, skippedDomains: res.skipped.length };
-  deps.log.info('polling cycle published', { ...report, at: clock.now().toISOString() });
+  const { appended, droppedSamples } = journal.append(res.batches.map((b) => b.map((x) => toWireDict(x, s.telemetrySecret))));
+  journal.prune(clock.now());
+  const samples = res.batches.reduce((n, b) => n + b.length, 0) - droppedSamples;
+  const report = { messages: appended, samples, instances: res.instances.length, skippedDomains: res.skipped.length, droppedSamples, pendingMessages: journal.depth.messages };
+  deps.log.info('polling cycle journaled', { ...report, at: clock.now().toISOString() });
   return report;
 }
 
-/** One cycle (`tally agent --once`): resolves when every message has been confirmed. */
-export function pollOnce(deps: AgentDeps, settings: AgentSettings): Promise<CycleReport> {
-  return cycle(deps, settings, new InstanceStateTracker());
+/**
+ * One cycle (`tally agent --once`): journal it, then publish the whole journal
+ * (earlier unconfirmed records first); resolves when every message has been
+ * confirmed, rejects at the first failure (what is left stays journaled).
+ */
+export async function pollOnce(deps: AgentDeps, settings: AgentSettings): Promise<CycleReport> {
+  const journal = journalOf(deps);
+  const report = await cycle(deps, settings, new InstanceStateTracker(), journal);
+  await senderOf(deps, journal, settings).flush();
+  return report;
 }
 
 /** A running agent. */
@@ -81,23 +105,30 @@ export interface AgentHandle {
   stop(): Promise<void>;
   /** Settles when the loop ends. */
   readonly done: Promise<void>;
+  readonly journal: Journal;
+  readonly sender: JournalSender;
 }
 
 /**
- * Poll every `pollingInterval` (on the injected clock) until stopped. A failed
- * cycle is logged and the next one runs on schedule.
+ * Poll every `pollingInterval` (on the injected clock) until stopped, while the
+ * sender publishes the journal (retrying while the bus is away). A failed cycle
+ * is logged and the next one runs on schedule.
  */
 export function runAgent(deps: AgentDeps, settings: AgentSettings, onCycle?: (r: CycleReport) => void): AgentHandle {
   const clock = deps.clock ?? systemClock;
   const ctl = new AbortController();
   const tracker = new InstanceStateTracker();
-  const done = (async () => {
+  const journal = journalOf(deps);
+  const sender = senderOf(deps, journal, settings);
+  const sending = sender.run(ctl.signal);
+  const polling = (async () => {
     let next = clock.now().getTime();
     while (!ctl.signal.aborted) {
       try {
         // Not `onCycle?.(await cycle(…))`: an optional call skips its arguments, so without a
         // callback the cycle would never run.
-        const report = await cycle(deps, settings, tracker);
+        const report = await cycle(deps, settings, tracker, journal);
+        sender.wake();
         onCycle?.(report);
       } catch (e) {
         deps.log.error('polling cycle failed', { err: e });
@@ -109,7 +140,8 @@ export function runAgent(deps: AgentDeps, settings: AgentSettings, onCycle?: (r:
       await clock.sleepUntil(new Date(next), ctl.signal);
     }
   })();
-  return { done, stop: async () => { ctl.abort(); await done; } };
+  const done = Promise.all([polling, sending]).then(() => undefined);
+  return { done, journal, sender, stop: async () => { ctl.abort(); await done; } };
 }
 
 /**

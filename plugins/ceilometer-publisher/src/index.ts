@@ -17,3 +17,5 @@ export { SimulatedFleet, simOptions, SIM_FLAVORS } from './simulated.js';
 export { renderDomainXml, renderTestNode, writeTestNodeFile, type DomainSpec, type NicSpec } from './nodefile.js';
 export { agentOptions, runAgent, pollOnce, openHypervisor, controlExchange, SAMPLE_ROUTING_KEY, type AgentDeps, type AgentSettings, type AgentHandle, type CycleReport } from './agent.js';
 export { RecordingBus } from './testing.js';
+export { Journal, journalOptions, COMPACT_BYTES, type JournalRecord, type JournalSettings, type JournalStats } from './journal.js';
+export { JournalSender, publishSamples, senderOptions, type SenderDeps, type SenderSettings, type SenderStats } from './sender.js';
