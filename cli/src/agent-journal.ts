@@ -30,5 +30,5 @@ export function openAgentJournal(config: LoadedConfig, log: Logger, life: Lifecy
 /** Publish timeout and retry interval from configuration. */
 export function senderSettings(config: LoadedConfig): SenderSettings {
   const o = config.get(senderOptions);
-  return { publishTimeout: o.publishTimeout, retryInterval: o.retryInterval };
+  return { publishTimeout: o.publishTimeout, retryInterval: o.retryInterval, publishWindow: o.publishWindow };
 }

@@ -52,7 +52,7 @@ function journalOf(deps: AgentDeps): Journal {
 
 function senderOf(deps: AgentDeps, journal: Journal, s: AgentSettings): JournalSender {
   return new JournalSender({ journal, bus: deps.bus, exchange: deps.exchange, log: deps.log }, {
-    publishTimeout: s.publishTimeout ?? DEFAULT_SENDER.publishTimeout, retryInterval: s.retryInterval ?? DEFAULT_SENDER.retryInterval,
+    publishTimeout: s.publishTimeout ?? DEFAULT_SENDER.publishTimeout, retryInterval: s.retryInterval ?? DEFAULT_SENDER.retryInterval, publishWindow: s.publishWindow ?? 32,
   });
 }
 

@@ -175,6 +175,11 @@ export class Journal {
     return e && { seq: e.seq, ts: e.ts, samples: samplesOf(e) };
   }
 
+  /** The `n` oldest unconfirmed records, oldest first. */
+  peek(n: number): JournalRecord[] {
+    return this.pending.slice(0, n).map((e) => ({ seq: e.seq, ts: e.ts, samples: samplesOf(e) }));
+  }
+
   /** Unconfirmed messages and their bytes. */
   get depth(): { messages: number; bytes: number } {
     return { messages: this.pending.length, bytes: this.pendingBytes };

@@ -12,6 +12,7 @@ import type { PyDict } from './pyjson.js';
 /** Options of publishing. */
 export const senderOptions = defineOptions('agent-publish', "the polling agent's publishing to the bus", {
   publishTimeout: opt.duration({ name: 'publish-timeout', default: '30s', minMs: 100, help: 'A publish not confirmed by the broker within this time counts as failed and is retried (with a fresh _unique_id).' }),
+  publishWindow: opt.int({ name: 'publish-window', default: 32, min: 1, max: 1024, help: 'Messages published before waiting for their confirms (in journal order; confirmed ones leave the journal in order).' }),
   retryInterval: opt.duration({ name: 'publish-retry-interval', default: '5s', minMs: 10, help: 'While the bus is away, time between attempts to resume publishing the journal.' }),
 });
 
@@ -44,6 +45,8 @@ export interface SenderDeps {
 export interface SenderSettings {
   publishTimeout: number;
   retryInterval: number;
+  /** Publishes in flight at most; default 32. */
+  publishWindow?: number;
 }
 
 /** Counters of a sender. */
@@ -74,27 +77,34 @@ export class JournalSender {
 
   private async drain(): Promise<number> {
     let n = 0;
-    for (let rec = this.d.journal.head(); rec; rec = this.d.journal.head()) {
-      try {
-        await publishSamples(this.d.bus, this.d.exchange, rec.samples, this.s.publishTimeout);
-      } catch (err) {
-        this.stats.failedAttempts++;
-        if (this.downSince === undefined) {
-          this.downSince = Date.now();
-          this.stats.outages++;
-          this.d.log.error('bus unavailable: samples stay in the journal and are replayed in order when it returns', { err, bus: this.d.bus.description, pending: this.d.journal.depth });
+    for (let recs = this.d.journal.peek(this.s.publishWindow ?? 32); recs.length > 0; recs = this.d.journal.peek(this.s.publishWindow ?? 32)) {
+      // Published in journal order on one channel; a window of confirms is awaited together.
+      const results = await Promise.allSettled(recs.map((r) => publishSamples(this.d.bus, this.d.exchange, r.samples, this.s.publishTimeout)));
+      for (const [i, res] of results.entries()) {
+        if (res.status === 'rejected') {
+          // Later records of the window may have been confirmed too; they are published again
+          // (same sample ids, fresh envelope), keeping the journal a strict in-order queue.
+          this.failed(res.reason);
+          throw res.reason;
         }
-        throw err;
-      }
-      this.d.journal.ack(rec.seq);
-      this.stats.published++;
-      n++;
-      if (this.downSince !== undefined) {
-        this.d.log.warn('bus back: replaying the journal', { downForMs: Date.now() - this.downSince, pending: this.d.journal.depth });
-        this.downSince = undefined;
+        this.d.journal.ack(recs[i]!.seq);
+        this.stats.published++;
+        n++;
+        if (this.downSince !== undefined) {
+          this.d.log.warn('bus back: replaying the journal', { downForMs: Date.now() - this.downSince, pending: this.d.journal.depth });
+          this.downSince = undefined;
+        }
       }
     }
     return n;
+  }
+
+  private failed(err: unknown): void {
+    this.stats.failedAttempts++;
+    if (this.downSince !== undefined) return;
+    this.downSince = Date.now();
+    this.stats.outages++;
+    this.d.log.error('bus unavailable: samples stay in the journal and are replayed in order when it returns', { err, bus: this.d.bus.description, pending: this.d.journal.depth });
   }
 
   /** Ask the loop started by {@link run} to drain now (new records were journaled). */
