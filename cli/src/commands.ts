@@ -7,6 +7,7 @@ import {
   agentOptions, simOptions, openHypervisor, runAgent, pollOnce, controlExchange, type AgentSettings,
 } from '@tally/ceilometer-publisher';
 import { agentJournalGroups, openAgentJournal, senderSettings } from './agent-journal.js';
+import { runAgentUpload, startUploadListener, uploadOptions } from './agent-upload.js';
 import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions } from '@tally/analyzer';
 import { apiOptions, startApi } from '@tally/billing-api';
 import { uiDir, uiBuilt } from '@tally/horizon-panel';
@@ -74,7 +75,7 @@ async function serve(log: Logger, startParts: (life: Lifecycle) => Promise<void>
   return 0;
 }
 
-const agentGroups = [busOptions, agentOptions, simOptions, ...agentJournalGroups];
+const agentGroups = [busOptions, agentOptions, simOptions, ...agentJournalGroups, uploadOptions];
 const analyzerGroups = [busOptions, databaseOptions, ...analyzerOptionGroups];
 const apiGroups = [databaseOptions, apiOptions];
 
@@ -90,6 +91,7 @@ export const COMMANDS: readonly Command[] = [
         await startAnalyzerPart(config, log, life, bus, db);
         const api = await startApiPart(config, log, life, db, true);
         const agent = await startAgentPart(config, log, life, true, bus);
+        await startUploadListener(config, agent.deps, life);
         const handle = runAgent(agent.deps, agent.settings);
         life.add('agent', () => handle.stop());
         const banner = [
@@ -104,11 +106,12 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'agent',
-    summary: 'The Ceilometer-compatible compute polling agent (--once: one cycle, exit when every message is confirmed)',
+    summary: 'The Ceilometer-compatible compute polling agent (--once: one cycle, exit when every message is confirmed; `agent upload --since … --until …`: re-publish journaled samples)',
     groups: agentGroups,
     async run(config, log) {
       const life = new Lifecycle(log);
       try {
+        if (config.positionals[0] === 'upload') return await runAgentUpload(config, log, life);
         const agent = await startAgentPart(config, log, life, false);
         if (config.get(agentOptions).once) {
           const report = await pollOnce(agent.deps, agent.settings);
@@ -116,6 +119,7 @@ export const COMMANDS: readonly Command[] = [
           return 0;
         }
         const stopped = life.untilSignal();
+        await startUploadListener(config, agent.deps, life);
         const handle = runAgent(agent.deps, agent.settings);
         life.add('agent', () => handle.stop());
         await stopped;

@@ -15,7 +15,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineOptions, opt, type Logger } from '@tally/common';
+import { UnavailableError, defineOptions, opt, type Logger } from '@tally/common';
 import { dumps, parsePy, type PyDict } from './pyjson.js';
 
 /** Options of the journal. */
@@ -57,6 +57,8 @@ export interface JournalStats {
 /** Journal settings; `dir` undefined keeps everything in memory (tests, benchmarks). */
 export interface JournalSettings {
   dir?: string;
+  /** Only read (for `tally agent upload` beside a running agent): never writes. */
+  readOnly?: boolean;
   maxBytes: number;
   retentionMs: number;
 }
@@ -85,7 +87,10 @@ export class Journal {
   }
 
   private load(dir: string): void {
-    mkdirSync(join(dir, 'sent'), { recursive: true });
+    if (!this.s.readOnly) {
+      mkdirSync(join(dir, 'sent'), { recursive: true });
+      lock(dir);
+    }
     const path = join(dir, 'pending.jsonl');
     const records: Entry[] = [];
     let acked = 0;
@@ -108,6 +113,7 @@ export class Journal {
     this.pending = records.filter((r) => r.seq > acked);
     this.pendingBytes = this.pending.reduce((n, r) => n + r.line.length + 1, 0);
     this.nextSeq = records.reduce((m, r) => Math.max(m, r.seq), acked) + 1;
+    if (this.s.readOnly) return;
     this.rewrite();
     if (this.pending.length > 0) this.log.warn('journal holds unconfirmed samples from a previous run; replaying', { messages: this.pending.length, bytes: this.pendingBytes });
   }
@@ -139,6 +145,7 @@ export class Journal {
    * refused: counted in `droppedSamples` and logged at ERROR.
    */
   append(messages: readonly PyDict[][]): { appended: number; droppedSamples: number } {
+    if (this.s.readOnly) throw new Error('journal opened read-only');
     const lines: string[] = [];
     let dropped = 0;
     for (const samples of messages) {
@@ -242,8 +249,34 @@ export class Journal {
 
   /** Close the file; pending records stay on disk for the next run. */
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
     this.fd = undefined;
+    rmSync(join(this.s.dir!, 'lock'), { force: true });
+  }
+}
+
+/** One writer per folder: a `lock` file with the owner's pid (a dead owner's lock is taken over). */
+function lock(dir: string): void {
+  const path = join(dir, 'lock');
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number(readFileSync(path, 'utf8'));
+    let alive: boolean;
+    try {
+      alive = pid > 0 && pid !== process.pid && process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (alive) throw new UnavailableError('journal', `journal ${dir} is in use by process ${pid}`);
+    rmSync(path, { force: true });
   }
 }
 
