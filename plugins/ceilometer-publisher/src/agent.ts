@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { defineOptions, opt, type Bus, type ExchangeSpec, type Logger, type OptionValues } from '@tally/common';
-import type { Hypervisor } from './hypervisor.js';
+import type { Hypervisor, InterfaceStats } from './hypervisor.js';
 import { toWireDict } from './sample.js';
 import { Journal } from './journal.js';
 import { JournalSender, SAMPLE_ROUTING_KEY, type SenderSettings } from './sender.js';
@@ -75,9 +75,18 @@ export interface CycleReport {
   pendingMessages: number;
 }
 
-async function cycle(deps: AgentDeps, s: AgentSettings, tracker: InstanceStateTracker, journal: Journal): Promise<CycleReport> {
+/** What a running agent remembers between cycles. */
+interface RunState {
+  tracker: InstanceStateTracker;
+  nicHistory: Map<string, InterfaceStats>;
+}
+
+const newRunState = (): RunState => ({ tracker: new InstanceStateTracker(), nicHistory: new Map() });
+
+async function cycle(deps: AgentDeps, s: AgentSettings, state: RunState, journal: Journal): Promise<CycleReport> {
   const clock = deps.clock ?? systemClock;
-  const res = await pollCycle(deps.hypervisor, { host: s.host || hostname(), source: s.sampleSource, batchSize: s.batchSize, flavorId: s.flavorId, meters: s.meters }, clock, deps.log);
+  const { tracker, nicHistory } = state;
+  const res = await pollCycle(deps.hypervisor, { host: s.host || hostname(), source: s.sampleSource, batchSize: s.batchSize, flavorId: s.flavorId, meters: s.meters, nicHistory }, clock, deps.log);
   tracker.observe(res.instances, deps.log);
   const { appended, droppedSamples } = journal.append(res.batches.map((b) => b.map((x) => toWireDict(x, s.telemetrySecret))));
   journal.prune(clock.now());
@@ -94,7 +103,7 @@ async function cycle(deps: AgentDeps, s: AgentSettings, tracker: InstanceStateTr
  */
 export async function pollOnce(deps: AgentDeps, settings: AgentSettings): Promise<CycleReport> {
   const journal = journalOf(deps);
-  const report = await cycle(deps, settings, new InstanceStateTracker(), journal);
+  const report = await cycle(deps, settings, newRunState(), journal);
   await senderOf(deps, journal, settings).flush();
   return report;
 }
@@ -117,7 +126,7 @@ export interface AgentHandle {
 export function runAgent(deps: AgentDeps, settings: AgentSettings, onCycle?: (r: CycleReport) => void): AgentHandle {
   const clock = deps.clock ?? systemClock;
   const ctl = new AbortController();
-  const tracker = new InstanceStateTracker();
+  const state = newRunState();
   const journal = journalOf(deps);
   const sender = senderOf(deps, journal, settings);
   const sending = sender.run(ctl.signal);
@@ -127,7 +136,7 @@ export function runAgent(deps: AgentDeps, settings: AgentSettings, onCycle?: (r:
       try {
         // Not `onCycle?.(await cycle(…))`: an optional call skips its arguments, so without a
         // callback the cycle would never run.
-        const report = await cycle(deps, settings, tracker, journal);
+        const report = await cycle(deps, settings, state, journal);
         sender.wake();
         onCycle?.(report);
       } catch (e) {

@@ -25,7 +25,7 @@ const MEM_TAGS: Record<number, keyof MemoryStats> = { 0: 'swapInKiB', 1: 'swapOu
 
 interface Api {
   open: Fn; close: Fn; listAll: Fn; domFree: Fn; getName: Fn; getUUID: Fn; getState: Fn; getInfo: Fn; getXML: Fn; getMeta: Fn;
-  blockStats: Fn; blockInfo: Fn; ifStats: Fn; memStats: Fn; free: Fn;
+  blockStats: Fn; blockStatsFlags: Fn; blockInfo: Fn; ifStats: Fn; memStats: Fn; free: Fn;
 }
 
 let api: Api | undefined;
@@ -58,12 +58,31 @@ function load(): Api {
     getXML: lib.func('virDomainGetXMLDesc', heapStr, ['void *', 'unsigned int']),
     getMeta: lib.func('virDomainGetMetadata', heapStr, ['void *', 'int', 'const char *', 'unsigned int']),
     blockStats: lib.func('int virDomainBlockStats(void *dom, const char *disk, void *stats, size_t size)'),
+    blockStatsFlags: lib.func('int virDomainBlockStatsFlags(void *dom, const char *disk, void *params, _Inout_ int *nparams, unsigned int flags)'),
     blockInfo: lib.func('int virDomainGetBlockInfo(void *dom, const char *disk, void *info, unsigned int flags)'),
     ifStats: lib.func('int virDomainInterfaceStats(void *dom, const char *device, void *stats, size_t size)'),
     memStats: lib.func('int virDomainMemoryStats(void *dom, void *stats, unsigned int nr, unsigned int flags)'),
     free: libc.func('void free(void *ptr)'),
   };
   return api;
+}
+
+/** sizeof(virTypedParameter): char field[80]; int type; (pad) union value (8 bytes). */
+const TYPED_PARAM_SIZE = 96;
+
+/** The integer-valued entries of a virTypedParameter array (INT, UINT, LLONG, ULLONG), by field name. */
+function typedParams(buf: Buffer, n: number): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (let i = 0; i < n; i++) {
+    const o = i * TYPED_PARAM_SIZE;
+    const end = buf.indexOf(0, o);
+    const field = buf.toString('latin1', o, Math.min(end < 0 ? o + 80 : end, o + 80));
+    const type = buf.readInt32LE(o + 80);
+    const v = type === 1 ? BigInt(buf.readInt32LE(o + 88)) : type === 2 ? BigInt(buf.readUInt32LE(o + 88))
+      : type === 3 ? buf.readBigInt64LE(o + 88) : type === 4 ? buf.readBigUInt64LE(o + 88) : undefined;
+    if (v !== undefined) out.set(field, v);
+  }
+  return out;
 }
 
 /** The libvirt-backed Hypervisor; create it with {@link openLibvirt}. */
@@ -176,7 +195,17 @@ export class LibvirtHypervisor implements Hypervisor {
   async blockStats(uuid: string, dev: string): Promise<BlockStats> {
     const b = Buffer.alloc(40); // long long rd_req, rd_bytes, wr_req, wr_bytes, errs
     if ((await this.call<number>('virDomainBlockStats', this.a.blockStats, this.dom(uuid), dev, b, 40)) < 0) throw this.failure('virDomainBlockStats', uuid);
-    return { rdReqs: b.readBigInt64LE(0), rdBytes: b.readBigInt64LE(8), wrReqs: b.readBigInt64LE(16), wrBytes: b.readBigInt64LE(24) };
+    return { rdReqs: b.readBigInt64LE(0), rdBytes: b.readBigInt64LE(8), wrReqs: b.readBigInt64LE(16), wrBytes: b.readBigInt64LE(24), ...(await this.blockTimes(uuid, dev)) };
+  }
+
+  /** `rd_total_times`/`wr_total_times` from virDomainBlockStatsFlags; empty when the driver lacks it (the test driver does). */
+  private async blockTimes(uuid: string, dev: string): Promise<{ rdTotalTimesNs?: bigint; wrTotalTimesNs?: bigint }> {
+    const n = [0];
+    if ((await this.call<number>('virDomainBlockStatsFlags', this.a.blockStatsFlags, this.dom(uuid), dev, null, n, 0)) < 0 || n[0]! <= 0) return {};
+    const buf = Buffer.alloc(n[0]! * TYPED_PARAM_SIZE);
+    if ((await this.call<number>('virDomainBlockStatsFlags', this.a.blockStatsFlags, this.dom(uuid), dev, buf, n, 0)) < 0) return {};
+    const p = typedParams(buf, n[0]!);
+    return { ...(p.has('rd_total_times') ? { rdTotalTimesNs: p.get('rd_total_times')! } : {}), ...(p.has('wr_total_times') ? { wrTotalTimesNs: p.get('wr_total_times')! } : {}) };
   }
 
   async blockInfo(uuid: string, dev: string): Promise<BlockInfo> {

@@ -24,6 +24,11 @@ export interface PollSettings extends MetadataContext {
   batchSize: number;
   /** Meters to poll; all of {@link METERS} by default. */
   meters?: readonly Meter[];
+  /**
+   * Each tap device's reading of the previous cycle, for the `.delta` meters; the
+   * caller keeps it across cycles (Ceilometer keeps it in the inspector, per process).
+   */
+  nicHistory?: Map<string, InterfaceStats>;
 }
 
 /** A value read together with the `time.monotonic()` of the read. */
@@ -76,7 +81,7 @@ async function gather(hv: Hypervisor, inst: Instance, log: Logger): Promise<Gath
   return g;
 }
 
-function samplesFor(meter: Meter, all: Gathered[], settings: PollSettings, timestamp: string): Sample[] {
+function samplesFor(meter: Meter, all: Gathered[], settings: PollSettings, timestamp: string, prevNic: ReadonlyMap<string, InterfaceStats>): Sample[] {
   const out: Sample[] = [];
   for (const g of all) {
     const base = instanceMetadata(g.inst, settings);
@@ -94,13 +99,14 @@ function samplesFor(meter: Meter, all: Gathered[], settings: PollSettings, times
         const r = meter.source === 'disk' ? d.stats : d.info;
         if (!r) continue;
         const v = meter.source === 'disk' ? meter.volume(r.value as BlockStats) : meter.volume(r.value as BlockInfo);
+        if (v === null) continue;
         out.push(mk(`${g.inst.id}-${d.dev}`, v, r.mono, { disk_name: d.dev }));
       }
     } else {
       for (const n of g.nics) {
         if (!n.stats) continue;
         // Ceilometer overwrites `name` with the tap device for network samples.
-        out.push(mk(nicResourceId(g.inst, n.nic), meter.volume(n.stats.value), n.stats.mono, {
+        out.push(mk(nicResourceId(g.inst, n.nic), meter.volume(n.stats.value, prevNic.get(n.nic.tap)), n.stats.mono, {
           name: n.nic.tap, mac: n.nic.mac, fref: n.nic.fref, parameters: { ...n.nic.parameters }, vnic_name: n.nic.fref ?? n.nic.tap,
         }));
       }
@@ -130,9 +136,12 @@ export async function pollCycle(hv: Hypervisor, settings: PollSettings, clock: C
     if (inst.state === DomainState.SHUTOFF) continue;
     gathered.push(await gather(hv, inst, log));
   }
+  const history = settings.nicHistory ?? new Map<string, InterfaceStats>();
+  const prevNic = new Map(history);
+  for (const g of gathered) for (const n of g.nics) if (n.stats) history.set(n.nic.tap, n.stats.value);
   const batches: Sample[][] = [];
   for (const meter of settings.meters ?? METERS) {
-    const samples = samplesFor(meter, gathered, settings, pyIsoformat(clock.now()));
+    const samples = samplesFor(meter, gathered, settings, pyIsoformat(clock.now()), prevNic);
     batches.push(...batch(samples, settings.batchSize));
   }
   return { batches, instances, skipped, polled: gathered.length };
