@@ -6,7 +6,7 @@ import { busOptions, databaseOptions, runtimeOptions, type Bus, type Knex, type 
 import {
   agentOptions, simOptions, openHypervisor, runAgent, pollOnce, controlExchange, type AgentSettings,
 } from '@tally/ceilometer-publisher';
-import { agentJournalGroups, openAgentJournal, senderSettings } from './agent-journal.js';
+import { agentJournalGroups, openAgentJournal, pollingSchedule, senderSettings } from './agent-journal.js';
 import { runAgentUpload, startUploadListener, uploadOptions } from './agent-upload.js';
 import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions } from '@tally/analyzer';
 import { apiOptions, startApi } from '@tally/billing-api';
@@ -22,8 +22,8 @@ export interface Command {
 }
 
 function agentSettings(config: LoadedConfig): AgentSettings {
-  const { libvirtUri: _u, once: _o, ...rest } = config.get(agentOptions);
-  return { ...rest, ...senderSettings(config) };
+  const { libvirtUri: _u, once: _o, pollingConfig: _p, ...rest } = config.get(agentOptions);
+  return { ...rest, ...senderSettings(config), ...pollingSchedule(config) };
 }
 
 async function startAgentPart(config: LoadedConfig, log: Logger, life: Lifecycle, allowInProcess: boolean, bus?: Bus) {

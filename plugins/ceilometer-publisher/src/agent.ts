@@ -11,6 +11,8 @@ import { toWireDict } from './sample.js';
 import { Journal } from './journal.js';
 import { JournalSender, SAMPLE_ROUTING_KEY, type SenderSettings } from './sender.js';
 import { InstanceStateTracker, pollCycle, type PollSettings } from './poller.js';
+import { METERS } from './meters.js';
+import type { PollingGroup } from './polling.js';
 import { AcceleratedClock, systemClock, type AgentClock } from './clock.js';
 import { openLibvirt } from './libvirt.js';
 import { SimulatedFleet, simOptions } from './simulated.js';
@@ -23,6 +25,7 @@ export const agentOptions = defineOptions('agent', 'the Ceilometer-compatible co
   batchSize: opt.int({ name: 'batch-size', default: 50, min: 0, help: 'Samples per notification ([polling] batch_size); 0 sends one notification per sample.' }),
   host: opt.string({ name: 'agent-host', default: '', help: "This compute host's name (conf.host): instance_host in samples and part of the hostId hash. Empty: this machine's hostname." }),
   sampleSource: opt.string({ name: 'sample-source', default: 'openstack', help: 'The source of samples ([DEFAULT] sample_source).' }),
+  pollingConfig: opt.string({ name: 'polling-config', default: '', help: "A Ceilometer polling.yaml (sources: name, interval, meters with wildcards and !exclusions) giving per-meter intervals. Empty: every meter each polling-interval. With --once, every meter the file names is polled once." }),
   once: opt.bool({ name: 'once', default: false, cliOnly: true, help: 'Poll once, wait for every publish to be confirmed, and exit.' }),
 });
 
@@ -42,7 +45,10 @@ export interface AgentDeps {
 }
 
 /** Agent settings, as read from {@link agentOptions}. */
-export type AgentSettings = Omit<OptionValues<typeof agentOptions>, 'libvirtUri' | 'once'> & Pick<PollSettings, 'flavorId' | 'meters'> & Partial<SenderSettings>;
+export type AgentSettings = Omit<OptionValues<typeof agentOptions>, 'libvirtUri' | 'once' | 'pollingConfig'> & Pick<PollSettings, 'flavorId' | 'meters'> & Partial<SenderSettings> & {
+  /** Per-meter intervals from a polling.yaml ({@link pollingGroups}); default: every meter each `pollingInterval`. */
+  schedule?: PollingGroup[];
+};
 
 const DEFAULT_SENDER: SenderSettings = { publishTimeout: 30_000, retryInterval: 5_000 };
 
@@ -103,7 +109,8 @@ async function cycle(deps: AgentDeps, s: AgentSettings, state: RunState, journal
  */
 export async function pollOnce(deps: AgentDeps, settings: AgentSettings): Promise<CycleReport> {
   const journal = journalOf(deps);
-  const report = await cycle(deps, settings, newRunState(), journal);
+  const meters = settings.schedule ? [...new Set(settings.schedule.flatMap((g) => g.meters))] : settings.meters;
+  const report = await cycle(deps, { ...settings, meters }, newRunState(), journal);
   await senderOf(deps, journal, settings).flush();
   return report;
 }
@@ -130,25 +137,29 @@ export function runAgent(deps: AgentDeps, settings: AgentSettings, onCycle?: (r:
   const journal = journalOf(deps);
   const sender = senderOf(deps, journal, settings);
   const sending = sender.run(ctl.signal);
-  const polling = (async () => {
+  const groups = settings.schedule ?? [{ intervalMs: settings.pollingInterval, meters: [...(settings.meters ?? METERS)], sources: ['polling-interval'] }];
+  const polling = Promise.all(groups.map(async (g) => {
+    // Each group keeps its own NIC history, so a .delta meter spans exactly its own interval.
+    const groupState = { ...state, nicHistory: new Map<string, InterfaceStats>() };
+    const groupSettings = { ...settings, meters: g.meters };
     let next = clock.now().getTime();
     while (!ctl.signal.aborted) {
       try {
         // Not `onCycle?.(await cycle(…))`: an optional call skips its arguments, so without a
         // callback the cycle would never run.
-        const report = await cycle(deps, settings, state, journal);
+        const report = await cycle(deps, groupSettings, groupState, journal);
         sender.wake();
         onCycle?.(report);
       } catch (e) {
-        deps.log.error('polling cycle failed', { err: e });
+        deps.log.error('polling cycle failed', { err: e, sources: g.sources });
       }
-      next += settings.pollingInterval;
+      next += g.intervalMs;
       // A cycle that overran its slot: skip the missed slots (no burst of catch-up polls) and
       // start counting a full interval from now, so consecutive cycles are never closer than that.
-      if (next < clock.now().getTime()) next = clock.now().getTime() + settings.pollingInterval;
+      if (next < clock.now().getTime()) next = clock.now().getTime() + g.intervalMs;
       await clock.sleepUntil(new Date(next), ctl.signal);
     }
-  })();
+  }));
   const done = Promise.all([polling, sending]).then(() => undefined);
   return { done, journal, sender, stop: async () => { ctl.abort(); await done; } };
 }

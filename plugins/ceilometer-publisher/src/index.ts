@@ -20,3 +20,4 @@ export { RecordingBus } from './testing.js';
 export { Journal, journalOptions, COMPACT_BYTES, type JournalRecord, type JournalSettings, type JournalStats } from './journal.js';
 export { JournalSender, publishSamples, senderOptions, type SenderDeps, type SenderSettings, type SenderStats } from './sender.js';
 export { AGENT_CONTROL_EXCHANGE, AGENT_DEAD_QUEUE, UPLOAD_ALL_KEY, uploadKey, uploadRange, parseUploadRequest, encodeUploadRequest, uploadJournal, listenForUploads, type UploadRequest, type UploadReport, type ControlDeps, type ControlListener } from './upload.js';
+export { parsePollingConfig, pollingGroups, sourceMatches, type PollingSource, type PollingGroup } from './polling.js';
