@@ -13,6 +13,7 @@ import { JournalSender, SAMPLE_ROUTING_KEY, type SenderSettings } from './sender
 import { InstanceStateTracker, pollCycle, type PollSettings } from './poller.js';
 import { METERS } from './meters.js';
 import type { PollingGroup } from './polling.js';
+import { watchStates } from './watch.js';
 import { AcceleratedClock, systemClock, type AgentClock } from './clock.js';
 import { openLibvirt } from './libvirt.js';
 import { SimulatedFleet, simOptions } from './simulated.js';
@@ -25,6 +26,7 @@ export const agentOptions = defineOptions('agent', 'the Ceilometer-compatible co
   batchSize: opt.int({ name: 'batch-size', default: 50, min: 0, help: 'Samples per notification ([polling] batch_size); 0 sends one notification per sample.' }),
   host: opt.string({ name: 'agent-host', default: '', help: "This compute host's name (conf.host): instance_host in samples and part of the hostId hash. Empty: this machine's hostname." }),
   sampleSource: opt.string({ name: 'sample-source', default: 'openstack', help: 'The source of samples ([DEFAULT] sample_source).' }),
+  statePollInterval: opt.duration({ name: 'state-poll-interval', default: '5s', minMs: 0, help: 'Between cycles, how often domain states are read (one listing, no stats): each change is logged with the instance id, and an instance that becomes active is polled at once. 0 disables the watch. Real time, also in simulated mode.' }),
   pollingConfig: opt.string({ name: 'polling-config', default: '', help: "A Ceilometer polling.yaml (sources: name, interval, meters with wildcards and !exclusions) giving per-meter intervals. Empty: every meter each polling-interval. With --once, every meter the file names is polled once." }),
   once: opt.bool({ name: 'once', default: false, cliOnly: true, help: 'Poll once, wait for every publish to be confirmed, and exit.' }),
 });
@@ -89,11 +91,11 @@ interface RunState {
 
 const newRunState = (): RunState => ({ tracker: new InstanceStateTracker(), nicHistory: new Map() });
 
-async function cycle(deps: AgentDeps, s: AgentSettings, state: RunState, journal: Journal): Promise<CycleReport> {
+async function cycle(deps: AgentDeps, s: AgentSettings, state: RunState, journal: Journal, only?: ReadonlySet<string>): Promise<CycleReport> {
   const clock = deps.clock ?? systemClock;
   const { tracker, nicHistory } = state;
-  const res = await pollCycle(deps.hypervisor, { host: s.host || hostname(), source: s.sampleSource, batchSize: s.batchSize, flavorId: s.flavorId, meters: s.meters, nicHistory }, clock, deps.log);
-  tracker.observe(res.instances, deps.log);
+  const res = await pollCycle(deps.hypervisor, { host: s.host || hostname(), source: s.sampleSource, batchSize: s.batchSize, flavorId: s.flavorId, meters: s.meters, nicHistory, ...(only ? { only } : {}) }, clock, deps.log);
+  if (!only) tracker.observe(res.instances, deps.log);
   const { appended, droppedSamples } = journal.append(res.batches.map((b) => b.map((x) => toWireDict(x, s.telemetrySecret))));
   journal.prune(clock.now());
   const samples = res.batches.reduce((n, b) => n + b.length, 0) - droppedSamples;
@@ -160,7 +162,16 @@ export function runAgent(deps: AgentDeps, settings: AgentSettings, onCycle?: (r:
       await clock.sleepUntil(new Date(next), ctl.signal);
     }
   }));
-  const done = Promise.all([polling, sending]).then(() => undefined);
+  const allMeters = [...new Set(groups.flatMap((g) => g.meters))];
+  const watching = settings.statePollInterval > 0
+    ? watchStates({ hypervisor: deps.hypervisor, tracker: state.tracker, log: deps.log, clock: systemClock }, settings.statePollInterval, ctl.signal, async (ids) => {
+      deps.log.info('instances became active: polling them now', { instance_ids: ids });
+      const report = await cycle(deps, { ...settings, meters: allMeters }, { ...state, nicHistory: new Map() }, journal, new Set(ids));
+      sender.wake();
+      onCycle?.(report);
+    })
+    : Promise.resolve();
+  const done = Promise.all([polling, sending, watching]).then(() => undefined);
   return { done, journal, sender, stop: async () => { ctl.abort(); await done; } };
 }
 

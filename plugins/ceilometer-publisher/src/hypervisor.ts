@@ -95,6 +95,8 @@ export interface Hypervisor {
   readonly description: string;
   /** All domains, active and inactive, in libvirt listing order. */
   listDomains(): Promise<DomainRef[]>;
+  /** Only uuid and state of every domain: the cheap call of the state watch (default: {@link listDomains}). */
+  listStates?(): Promise<{ uuid: string; state: number }[]>;
   instanceStats(uuid: string): Promise<InstanceStats>;
   blockStats(uuid: string, dev: string): Promise<BlockStats>;
   blockInfo(uuid: string, dev: string): Promise<BlockInfo>;

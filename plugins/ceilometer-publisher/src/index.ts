@@ -12,7 +12,7 @@ export { discoverInstances, parseDomain, instanceMetadata, nicResourceId, hostId
 export { METERS, type Meter } from './meters.js';
 export { pollCycle, batch, InstanceStateTracker, type Clock, type PollSettings, type PollResult } from './poller.js';
 export { systemClock, AcceleratedClock, type AgentClock } from './clock.js';
-export { openLibvirt, LibvirtHypervisor } from './libvirt.js';
+export { openLibvirt, LibvirtHypervisor, type DomainAction } from './libvirt.js';
 export { SimulatedFleet, simOptions, SIM_FLAVORS } from './simulated.js';
 export { renderDomainXml, renderTestNode, writeTestNodeFile, type DomainSpec, type NicSpec } from './nodefile.js';
 export { agentOptions, runAgent, pollOnce, openHypervisor, controlExchange, SAMPLE_ROUTING_KEY, type AgentDeps, type AgentSettings, type AgentHandle, type CycleReport } from './agent.js';
@@ -21,3 +21,4 @@ export { Journal, journalOptions, COMPACT_BYTES, type JournalRecord, type Journa
 export { JournalSender, publishSamples, senderOptions, type SenderDeps, type SenderSettings, type SenderStats } from './sender.js';
 export { AGENT_CONTROL_EXCHANGE, AGENT_DEAD_QUEUE, UPLOAD_ALL_KEY, uploadKey, uploadRange, parseUploadRequest, encodeUploadRequest, uploadJournal, listenForUploads, type UploadRequest, type UploadReport, type ControlDeps, type ControlListener } from './upload.js';
 export { parsePollingConfig, pollingGroups, sourceMatches, type PollingSource, type PollingGroup } from './polling.js';
+export { checkStates, watchStates, isActive, type WatchDeps } from './watch.js';

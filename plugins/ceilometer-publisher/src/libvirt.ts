@@ -24,6 +24,7 @@ const VIR_DOMAIN_METADATA_ELEMENT = 2;
 const MEM_TAGS: Record<number, keyof MemoryStats> = { 0: 'swapInKiB', 1: 'swapOutKiB', 4: 'unusedKiB', 5: 'availableKiB', 7: 'rssKiB', 8: 'usableKiB' };
 
 interface Api {
+  openRw: Fn; lifecycle: Record<DomainAction, Fn>;
   open: Fn; close: Fn; listAll: Fn; domFree: Fn; getName: Fn; getUUID: Fn; getState: Fn; getInfo: Fn; getXML: Fn; getMeta: Fn;
   blockStats: Fn; blockStatsFlags: Fn; blockInfo: Fn; ifStats: Fn; memStats: Fn; free: Fn;
 }
@@ -48,6 +49,11 @@ function load(): Api {
   const heapStr = koffi.disposable('tally_heap_str', 'str'); // freed with free() after conversion
   api = {
     open: lib.func('void *virConnectOpenReadOnly(const char *name)'),
+    openRw: lib.func('void *virConnectOpen(const char *name)'),
+    lifecycle: {
+      create: lib.func('int virDomainCreate(void *dom)'), destroy: lib.func('int virDomainDestroy(void *dom)'),
+      suspend: lib.func('int virDomainSuspend(void *dom)'), resume: lib.func('int virDomainResume(void *dom)'),
+    },
     close: lib.func('int virConnectClose(void *conn)'),
     listAll: lib.func('int virConnectListAllDomains(void *conn, _Out_ void **domains, unsigned int flags)'),
     domFree: lib.func('int virDomainFree(void *dom)'),
@@ -66,6 +72,9 @@ function load(): Api {
   };
   return api;
 }
+
+/** Lifecycle actions, for tests against the test driver (they need a read-write connection). */
+export type DomainAction = 'create' | 'destroy' | 'suspend' | 'resume';
 
 /** sizeof(virTypedParameter): char field[80]; int type; (pad) union value (8 bytes). */
 const TYPED_PARAM_SIZE = 96;
@@ -98,10 +107,10 @@ export class LibvirtHypervisor implements Hypervisor {
   }
 
   /** Open a read-only connection (`qemu:///system`, `test:///abs/node.xml`, …). */
-  static async open(uri: string): Promise<LibvirtHypervisor> {
+  static async open(uri: string, opts: { readWrite?: boolean } = {}): Promise<LibvirtHypervisor> {
     const a = load();
     const h = new LibvirtHypervisor(a, uri, null);
-    const conn = await h.call('virConnectOpenReadOnly', a.open, uri);
+    const conn = opts.readWrite ? await h.call('virConnectOpen', a.openRw, uri) : await h.call('virConnectOpenReadOnly', a.open, uri);
     if (!conn) throw new UnavailableError('libvirt', `cannot open ${uri}: ${h.lastMessage ?? 'unknown error'}`);
     h.conn = conn;
     return h;
@@ -176,6 +185,30 @@ export class LibvirtHypervisor implements Hypervisor {
     return domains;
   }
 
+  async listStates(): Promise<{ uuid: string; state: number }[]> {
+    const a = this.a;
+    const out: unknown[] = [null];
+    const n = await this.call<number>('virConnectListAllDomains', a.listAll, this.conn, out, 0);
+    if (n < 0) throw new LibvirtError('virConnectListAllDomains', this.lastMessage ?? 'failed');
+    const ptrs = n > 0 ? (koffi.decode(out[0], 'void *', n) as Handle[]) : [];
+    if (out[0]) a.free(out[0]);
+    const states: { uuid: string; state: number }[] = [];
+    for (const d of ptrs) {
+      const buf = Buffer.alloc(37);
+      a.getUUID(d, buf);
+      const state = [0];
+      if ((await this.call<number>('virDomainGetState', a.getState, d, state, [0], 0)) >= 0) states.push({ uuid: buf.toString('latin1', 0, 36), state: state[0]! });
+      await this.call('virDomainFree', a.domFree, d);
+    }
+    return states;
+  }
+
+  /** Change a domain's state on this connection (opened with `readWrite`); for tests with the test driver. */
+  async control(uuid: string, action: DomainAction): Promise<void> {
+    const fn = this.a.lifecycle[action];
+    if ((await this.call<number>(`virDomain ${action}`, fn, this.dom(uuid))) < 0) throw this.failure(`virDomain ${action}`, uuid);
+  }
+
   async instanceStats(uuid: string): Promise<InstanceStats> {
     const d = this.dom(uuid);
     const info = Buffer.alloc(40); // virDomainInfo: uchar state; ulong maxMem; ulong memory; ushort nrVirtCpu; ullong cpuTime
@@ -232,6 +265,6 @@ export class LibvirtHypervisor implements Hypervisor {
 }
 
 /** Open libvirt read-only at `uri` (Ceilometer's `[DEFAULT] libvirt_uri`). */
-export function openLibvirt(uri: string): Promise<LibvirtHypervisor> {
-  return LibvirtHypervisor.open(uri);
+export function openLibvirt(uri: string, opts: { readWrite?: boolean } = {}): Promise<LibvirtHypervisor> {
+  return LibvirtHypervisor.open(uri, opts);
 }

@@ -29,6 +29,8 @@ export interface PollSettings extends MetadataContext {
    * caller keeps it across cycles (Ceilometer keeps it in the inspector, per process).
    */
   nicHistory?: Map<string, InterfaceStats>;
+  /** Read only these instances (the state watch's instances that just became active). */
+  only?: ReadonlySet<string>;
 }
 
 /** A value read together with the `time.monotonic()` of the read. */
@@ -133,7 +135,7 @@ export async function pollCycle(hv: Hypervisor, settings: PollSettings, clock: C
   for (const s of skipped) log.debug('domain skipped by discovery', { domain: s.name, uuid: s.uuid, reason: s.reason });
   const gathered: Gathered[] = [];
   for (const inst of instances) {
-    if (inst.state === DomainState.SHUTOFF) continue;
+    if (inst.state === DomainState.SHUTOFF || (settings.only && !settings.only.has(inst.id))) continue;
     gathered.push(await gather(hv, inst, log));
   }
   const history = settings.nicHistory ?? new Map<string, InterfaceStats>();
@@ -151,19 +153,29 @@ export async function pollCycle(hv: Hypervisor, settings: PollSettings, clock: C
 export class InstanceStateTracker {
   private readonly states = new Map<string, number>();
 
+  /** The state last seen of an instance. */
+  stateOf(id: string): number | undefined {
+    return this.states.get(id);
+  }
+
+  /** Record one instance's state, logging a discovery or a change; true when it changed. */
+  update(id: string, state: number, log: Logger, extra: Record<string, unknown> = {}): boolean {
+    const before = this.states.get(id);
+    if (before === state) return false;
+    this.states.set(id, state);
+    const fields = { instance_id: id, ...extra, state: DOMAIN_STATE_NAMES[state] ?? state };
+    if (before === undefined) log.info('instance discovered', fields);
+    else log.info('instance state changed', { ...fields, previous: DOMAIN_STATE_NAMES[before] ?? before });
+    return true;
+  }
+
   /** Compare with the previous cycle; returns how many instances changed. */
   observe(instances: readonly Instance[], log: Logger): number {
     let changes = 0;
     const seen = new Set<string>();
     for (const inst of instances) {
       seen.add(inst.id);
-      const before = this.states.get(inst.id);
-      if (before === inst.state) continue;
-      changes++;
-      this.states.set(inst.id, inst.state);
-      const fields = { instance_id: inst.id, name: inst.displayName, domain: inst.domainName, state: DOMAIN_STATE_NAMES[inst.state] ?? inst.state };
-      if (before === undefined) log.info('instance discovered', fields);
-      else log.info('instance state changed', { ...fields, previous: DOMAIN_STATE_NAMES[before] ?? before });
+      if (this.update(inst.id, inst.state, log, { name: inst.displayName, domain: inst.domainName })) changes++;
     }
     for (const id of [...this.states.keys()]) {
       if (seen.has(id)) continue;
