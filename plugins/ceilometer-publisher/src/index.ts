@@ -5,7 +5,7 @@
 export { PyFloat, dumps, parsePy, pyFloatRepr, type PyDict, type PyValue } from './pyjson.js';
 export { computeSignature, signatureInput, recursiveKeypairs, pyStr } from './signature.js';
 export { toWireDict, monotonicSeconds, type Sample, type SampleType } from './sample.js';
-export { encodeNotification, encodePollingNotification, decodeNotification, NOTIFICATION_PROPERTIES, type EncodedNotification, type EnvelopeIds, type Notification } from './envelope.js';
+export { encodeNotification, encodePollingNotification, encodePollingNotificationJson, decodeNotification, NOTIFICATION_PROPERTIES, type EncodedNotification, type EnvelopeIds, type Notification } from './envelope.js';
 export { uuid1, uuid4, uuid4Hex, pyIsoformat, pyDatetimeStr } from './ids.js';
 export * from './hypervisor.js';
 export { discoverInstances, parseDomain, instanceMetadata, nicResourceId, hostId, stateNames, NOVA_NAMESPACES, type Instance, type Flavor, type DiskDevice, type NicDevice, type SkippedDomain, type Discovery, type MetadataContext } from './metadata.js';

@@ -29,7 +29,8 @@ test('unconfirmed records survive a restart; confirmed ones do not come back', (
   assert.deepEqual(again.depth.messages, 2);
   const head = again.head()!;
   assert.equal(head.seq, 2);
-  assert.equal(dumps(head.samples), dumps([sample('b', '2026-01-01T10:00:00.000001', new PyFloat(512))]), 'int/float and big counters round-trip exactly');
+  assert.equal(dumps(head.samples()), dumps([sample('b', '2026-01-01T10:00:00.000001', new PyFloat(512))]), 'int/float and big counters round-trip exactly');
+  assert.equal(head.samplesJson, dumps(head.samples()), 'published as journaled, byte for byte');
   again.ack(2);
   again.append([[sample('d', '2026-01-01T10:10:00')]]);
   assert.equal(again.head()!.seq, 3);
@@ -82,7 +83,7 @@ test('confirmed records are retained by hour for upload, and pruned after the re
   j.ack(1);
   j.ack(2);
   assert.deepEqual(readdirSync(join(dir, 'sent')).sort(), ['2026-01-01T10.jsonl', '2026-01-01T11.jsonl']);
-  const ids = (since: string, until: string) => [...j.range(new Date(since), new Date(until))].flatMap((r) => r.samples.map((s) => s['message_id']));
+  const ids = (since: string, until: string) => [...j.range(new Date(since), new Date(until))].flatMap((r) => r.samples().map((s) => s['message_id']));
   assert.deepEqual(ids('2026-01-01T10:30:00Z', '2026-01-01T13:00:00Z'), ['a', 'b', 'c'], 'sent and still pending, in order');
   assert.deepEqual(ids('2026-01-01T11:00:00Z', '2026-01-01T12:00:00Z'), ['b'], '[since, until)');
   assert.equal(j.prune(new Date('2026-01-01T14:00:00Z')), 1, 'the 10:00 hour ended 3 h before 14:00');

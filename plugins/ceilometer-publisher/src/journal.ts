@@ -33,15 +33,24 @@ export interface JournalRecord {
   seq: number;
   /** The samples' timestamp (Python isoformat, naive UTC). */
   ts: string;
-  samples: PyDict[];
+  /** The sample dicts, serialised by `dumps` (published as they are). */
+  samplesJson: string;
+  /** The sample dicts, parsed on demand. */
+  samples(): PyDict[];
 }
 
 interface Entry {
   seq: number;
   ts: string;
   line: string;
-  /** Parsed lazily for records read back from disk. */
-  samples?: PyDict[];
+}
+
+const SAMPLES_KEY = '"samples": ';
+
+function record(e: Entry): JournalRecord {
+  // The line is `{"seq": …, "ts": "…", "samples": […]}`; ts is JSON-escaped, so the first key match is the key.
+  const samplesJson = e.line.slice(e.line.indexOf(SAMPLES_KEY) + SAMPLES_KEY.length, -1);
+  return { seq: e.seq, ts: e.ts, samplesJson, samples: () => (parsePy(e.line) as PyDict)['samples'] as PyDict[] };
 }
 
 /** Counters of a journal, for logs and tests. */
@@ -107,7 +116,7 @@ export class Journal {
           continue;
         }
         if (typeof v['ack'] === 'bigint') acked = Math.max(acked, Number(v['ack']));
-        else if (typeof v['seq'] === 'bigint') records.push({ seq: Number(v['seq']), ts: String(v['ts']), line, samples: v['samples'] as PyDict[] });
+        else if (typeof v['seq'] === 'bigint') records.push({ seq: Number(v['seq']), ts: String(v['ts']), line });
       }
     }
     this.pending = records.filter((r) => r.seq > acked);
@@ -157,7 +166,7 @@ export class Journal {
         continue;
       }
       this.nextSeq++;
-      this.pending.push({ seq, ts, line, samples });
+      this.pending.push({ seq, ts, line });
       this.pendingBytes += line.length + 1;
       lines.push(line + '\n');
     }
@@ -179,12 +188,12 @@ export class Journal {
   /** The oldest unconfirmed record. */
   head(): JournalRecord | undefined {
     const e = this.pending[0];
-    return e && { seq: e.seq, ts: e.ts, samples: samplesOf(e) };
+    return e && record(e);
   }
 
   /** The `n` oldest unconfirmed records, oldest first. */
   peek(n: number): JournalRecord[] {
-    return this.pending.slice(0, n).map((e) => ({ seq: e.seq, ts: e.ts, samples: samplesOf(e) }));
+    return this.pending.slice(0, n).map(record);
   }
 
   /** Unconfirmed messages and their bytes. */
@@ -244,7 +253,7 @@ export class Journal {
   *range(since: Date, until: Date): Generator<JournalRecord> {
     const inRange = (e: Entry): boolean => ms(e.ts) >= since.getTime() && ms(e.ts) < until.getTime();
     const sent = this.s.dir === undefined ? this.memSent : readSentFiles(join(this.s.dir, 'sent'), since, until, this.log);
-    for (const e of [...sent, ...this.pending]) if (inRange(e)) yield { seq: e.seq, ts: e.ts, samples: samplesOf(e) };
+    for (const e of [...sent, ...this.pending]) if (inRange(e)) yield record(e);
   }
 
   /** Close the file; pending records stay on disk for the next run. */
@@ -280,11 +289,6 @@ function lock(dir: string): void {
   }
 }
 
-function samplesOf(e: Entry): PyDict[] {
-  e.samples ??= (parsePy(e.line) as PyDict)['samples'] as PyDict[];
-  return e.samples;
-}
-
 /** Read the sent files whose hour overlaps `[since, until)`. */
 function readSentFiles(dir: string, since: Date, until: Date, log: Logger): Entry[] {
   const out: Entry[] = [];
@@ -298,7 +302,7 @@ function readSentFiles(dir: string, since: Date, until: Date, log: Logger): Entr
       if (line === '') continue;
       try {
         const v = parsePy(line) as PyDict;
-        out.push({ seq: Number(v['seq']), ts: String(v['ts']), line, samples: v['samples'] as PyDict[] });
+        out.push({ seq: Number(v['seq']), ts: String(v['ts']), line });
       } catch (e) {
         log.warn('sent journal line unreadable; skipped', { file: f, err: e });
       }

@@ -5,9 +5,8 @@
  * `timestamp`, `_unique_id`): the notification listener drops repeated unique ids.
  */
 import { defineOptions, opt, type Bus, type ExchangeSpec, type Logger } from '@tally/common';
-import { encodePollingNotification } from './envelope.js';
+import { encodePollingNotificationJson } from './envelope.js';
 import type { Journal } from './journal.js';
-import type { PyDict } from './pyjson.js';
 
 /** Options of publishing. */
 export const senderOptions = defineOptions('agent-publish', "the polling agent's publishing to the bus", {
@@ -19,9 +18,9 @@ export const senderOptions = defineOptions('agent-publish', "the polling agent's
 /** Routing key of the polling agent's notifications (`<topic>.<priority>`). */
 export const SAMPLE_ROUTING_KEY = 'notifications.sample';
 
-/** Publish one message of signed samples, with a fresh envelope, and wait for the confirm. */
-export async function publishSamples(bus: Bus, exchange: ExchangeSpec, samples: PyDict[], timeoutMs: number): Promise<void> {
-  const enc = encodePollingNotification(samples);
+/** Publish one message of signed samples (serialised by `dumps`), with a fresh envelope, and wait for the confirm. */
+export async function publishSamples(bus: Bus, exchange: ExchangeSpec, samplesJson: string, timeoutMs: number): Promise<void> {
+  const enc = encodePollingNotificationJson(samplesJson);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`publish not confirmed within ${timeoutMs} ms`)), timeoutMs);
@@ -79,7 +78,7 @@ export class JournalSender {
     let n = 0;
     for (let recs = this.d.journal.peek(this.s.publishWindow ?? 32); recs.length > 0; recs = this.d.journal.peek(this.s.publishWindow ?? 32)) {
       // Published in journal order on one channel; a window of confirms is awaited together.
-      const results = await Promise.allSettled(recs.map((r) => publishSamples(this.d.bus, this.d.exchange, r.samples, this.s.publishTimeout)));
+      const results = await Promise.allSettled(recs.map((r) => publishSamples(this.d.bus, this.d.exchange, r.samplesJson, this.s.publishTimeout)));
       for (const [i, res] of results.entries()) {
         if (res.status === 'rejected') {
           // Later records of the window may have been confirmed too; they are published again

@@ -78,9 +78,9 @@ export interface UploadReport {
 export async function uploadJournal(journal: Journal, bus: Bus, exchange: ExchangeSpec, r: UploadRequest, publishTimeoutMs = 30_000): Promise<UploadReport> {
   const out = { messages: 0, samples: 0 };
   for (const rec of journal.range(r.since, r.until)) {
-    await publishSamples(bus, exchange, rec.samples, publishTimeoutMs);
+    await publishSamples(bus, exchange, rec.samplesJson, publishTimeoutMs);
     out.messages++;
-    out.samples += rec.samples.length;
+    out.samples += rec.samples().length;
   }
   return out;
 }
