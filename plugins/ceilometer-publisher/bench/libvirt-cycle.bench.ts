@@ -3,6 +3,8 @@
 // journaled on disk first): wall time, CPU time, RSS.
 // Usage: node --import tsx bench/libvirt-cycle.bench.ts   (TEST_AMQP_URL overrides the broker)
 import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -52,7 +54,13 @@ try {
   process.stdout.write(`${`poll cycle, ${N} test-driver domains, journaled + published to RabbitMQ (confirmed)`.padEnd(66)} ${String(m.samples).padStart(7)} samples in ${m.messages} messages  median wall ${m.wallMs.toFixed(0)} ms, CPU ${m.cpuMs.toFixed(0)} ms (of ${runs.length}); RSS ${rss.toFixed(0)} MiB (max ${maxRss.toFixed(0)} MiB)\n`);
   journal.close();
   await hv.close();
+  // The same cycle by Debian's real ceilometer-polling, on the same node file, to its own exchange.
+  const script = fileURLToPath(new URL('./ceilometer_polling_cycle.py', import.meta.url));
+  const ceilo = spawnSync('/usr/bin/python3', [script, join(dir, 'node.xml'), AMQP, `${exchange.name}-ceilometer`, '4'], { encoding: 'utf8' });
+  const line = ceilo.stdout?.trim().split('\n').pop();
+  process.stdout.write(ceilo.status === 0 && line ? `${line}\n` : `real ceilometer-polling: not run (${(ceilo.stderr || ceilo.error?.message || '').trim().split('\n').pop()}); needs python3-ceilometer and python3-libvirt\n`);
 } finally {
+  await bus.deleteExchange(`${exchange.name}-ceilometer`).catch(() => undefined);
   await bus.deleteExchange(exchange.name).catch(() => undefined);
   await bus.close();
   rmSync(dir, { recursive: true, force: true });

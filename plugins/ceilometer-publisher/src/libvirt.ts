@@ -17,6 +17,7 @@ import { NOVA_NAMESPACES } from './metadata.js';
 type Fn = ReturnType<LibraryHandle["func"]>;
 type Handle = unknown;
 
+const VIR_ERR_NO_SUPPORT = 3;
 const VIR_ERR_NO_DOMAIN = 42;
 const VIR_ERR_OPERATION_INVALID = 55;
 const VIR_DOMAIN_METADATA_ELEMENT = 2;
@@ -117,6 +118,7 @@ export class LibvirtHypervisor implements Hypervisor {
   }
 
   private lastMessage: string | undefined;
+  private noBlockStatsFlags = false;
 
   /** Run one libvirt call asynchronously, strictly after the previous one. */
   private call<T = unknown>(name: string, fn: Fn, ...args: unknown[]): Promise<T> {
@@ -233,8 +235,13 @@ export class LibvirtHypervisor implements Hypervisor {
 
   /** `rd_total_times`/`wr_total_times` from virDomainBlockStatsFlags; empty when the driver lacks it (the test driver does). */
   private async blockTimes(uuid: string, dev: string): Promise<{ rdTotalTimesNs?: bigint; wrTotalTimesNs?: bigint }> {
+    if (this.noBlockStatsFlags) return {};
     const n = [0];
-    if ((await this.call<number>('virDomainBlockStatsFlags', this.a.blockStatsFlags, this.dom(uuid), dev, null, n, 0)) < 0 || n[0]! <= 0) return {};
+    if ((await this.call<number>('virDomainBlockStatsFlags', this.a.blockStatsFlags, this.dom(uuid), dev, null, n, 0)) < 0 || n[0]! <= 0) {
+      // The driver lacks the call altogether (the test driver does): stop asking.
+      if (lastError?.code === VIR_ERR_NO_SUPPORT) this.noBlockStatsFlags = true;
+      return {};
+    }
     const buf = Buffer.alloc(n[0]! * TYPED_PARAM_SIZE);
     if ((await this.call<number>('virDomainBlockStatsFlags', this.a.blockStatsFlags, this.dom(uuid), dev, buf, n, 0)) < 0) return {};
     const p = typedParams(buf, n[0]!);
