@@ -13,6 +13,7 @@ export { METERS, type Meter } from './meters.js';
 export { pollCycle, batch, InstanceStateTracker, type Clock, type PollSettings, type PollResult } from './poller.js';
 export { systemClock, AcceleratedClock, type AgentClock } from './clock.js';
 export { openLibvirt, LibvirtHypervisor, type DomainAction } from './libvirt.js';
+export { cpuFromBulk, type BulkStats } from './bulkstats.js';
 export { SimulatedFleet, simOptions, SIM_FLAVORS } from './simulated.js';
 export { renderDomainXml, renderTestNode, writeTestNodeFile, type DomainSpec, type NicSpec } from './nodefile.js';
 export { agentOptions, runAgent, pollOnce, openHypervisor, controlExchange, SAMPLE_ROUTING_KEY, type AgentDeps, type AgentSettings, type AgentHandle, type CycleReport } from './agent.js';
