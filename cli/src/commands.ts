@@ -6,6 +6,8 @@ import { busOptions, databaseOptions, runtimeOptions, type Bus, type Knex, type 
 import {
   agentOptions, simOptions, openHypervisor, runAgent, pollOnce, controlExchange, type AgentSettings,
 } from '@tally/ceilometer-publisher';
+import { agentJournalGroups, openAgentJournal, pollingSchedule, senderSettings } from './agent-journal.js';
+import { runAgentUpload, startUploadListener, uploadOptions } from './agent-upload.js';
 import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions, metricsOptions } from '@tally/analyzer';
 import { analyzerToolOptions, runAnalyzerTool } from './analyzer-tools.js';
 import { runAnalyzerService } from './analyzer-service.js';
@@ -24,8 +26,8 @@ export interface Command {
 }
 
 function agentSettings(config: LoadedConfig): AgentSettings {
-  const { libvirtUri: _u, once: _o, ...rest } = config.get(agentOptions);
-  return rest;
+  const { libvirtUri: _u, once: _o, pollingConfig: _p, ...rest } = config.get(agentOptions);
+  return { ...rest, ...senderSettings(config), ...pollingSchedule(config) };
 }
 
 async function startAgentPart(config: LoadedConfig, log: Logger, life: Lifecycle, allowInProcess: boolean, bus?: Bus) {
@@ -34,7 +36,8 @@ async function startAgentPart(config: LoadedConfig, log: Logger, life: Lifecycle
   const theBus = bus ?? (await openBusFor(config, log, life, allowInProcess));
   const { hypervisor, clock } = await openHypervisor(a, config.get(simOptions));
   life.add('hypervisor connection', () => hypervisor.close());
-  const deps = { hypervisor, bus: theBus, log: log.child('agent'), clock, exchange: controlExchange(b.controlExchange, b.exchangeDurable) };
+  const journal = openAgentJournal(config, log.child('agent'), life);
+  const deps = { hypervisor, bus: theBus, log: log.child('agent'), clock, exchange: controlExchange(b.controlExchange, b.exchangeDurable), journal };
   return { deps, settings: agentSettings(config), simulated: a.libvirtUri === '' };
 }
 
@@ -77,7 +80,7 @@ async function serve(log: Logger, startParts: (life: Lifecycle) => Promise<void>
   return 0;
 }
 
-const agentGroups = [busOptions, agentOptions, simOptions];
+const agentGroups = [busOptions, agentOptions, simOptions, ...agentJournalGroups, uploadOptions];
 const analyzerGroups = [busOptions, databaseOptions, ...analyzerOptionGroups];
 const apiGroups = [databaseOptions, apiOptions, billingScheduleOptions];
 
@@ -93,6 +96,7 @@ export const COMMANDS: readonly Command[] = [
         await startAnalyzerPart(config, log, life, bus, db);
         const api = await startApiPart(config, log, life, db, true);
         const agent = await startAgentPart(config, log, life, true, bus);
+        await startUploadListener(config, agent.deps, life);
         const handle = runAgent(agent.deps, agent.settings);
         life.add('agent', () => handle.stop());
         const banner = [
@@ -107,11 +111,12 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'agent',
-    summary: 'The Ceilometer-compatible compute polling agent (--once: one cycle, exit when every message is confirmed)',
+    summary: 'The Ceilometer-compatible compute polling agent (--once: one cycle, exit when every message is confirmed; `agent upload --since … --until …`: re-publish journaled samples)',
     groups: agentGroups,
     async run(config, log) {
       const life = new Lifecycle(log);
       try {
+        if (config.positionals[0] === 'upload') return await runAgentUpload(config, log, life);
         const agent = await startAgentPart(config, log, life, false);
         if (config.get(agentOptions).once) {
           const report = await pollOnce(agent.deps, agent.settings);
@@ -119,6 +124,7 @@ export const COMMANDS: readonly Command[] = [
           return 0;
         }
         const stopped = life.untilSignal();
+        await startUploadListener(config, agent.deps, life);
         const handle = runAgent(agent.deps, agent.settings);
         life.add('agent', () => handle.stop());
         await stopped;

@@ -67,7 +67,7 @@ test('a real ceilometer-agent-notification accepts, re-signs and re-publishes ev
   const uri = writeTestNodeFile(join(dir, 'node.xml'), DOMAINS);
   for (let i = 0; i < 2; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, 3000));
-    const agent = tally(['agent', '--once', '--amqp-url', AMQP_URL, '--libvirt-uri', uri, '--agent-host', 'compute-os', '--telemetry-secret', AGENT_SECRET]);
+    const agent = tally(['agent', '--once', '--amqp-url', AMQP_URL, '--libvirt-uri', uri, '--agent-host', 'compute-os', '--telemetry-secret', AGENT_SECRET, '--journal-dir', join(dir, 'journal')]);
     assert.equal(await agent.exited, 0, agent.output());
   }
 

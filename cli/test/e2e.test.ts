@@ -79,7 +79,7 @@ test('libvirt test driver -> agent -> RabbitMQ -> analyzer -> DFS + PostgreSQL -
   // Two polling cycles a few seconds apart: each run exits 0 once every message is confirmed.
   for (let i = 0; i < 2; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, 3000));
-    const agent = tally(['agent', '--once', ...common, '--libvirt-uri', uri, '--agent-host', 'compute-e2e', '--telemetry-secret', 's3cr3t']);
+    const agent = tally(['agent', '--once', ...common, '--libvirt-uri', uri, '--agent-host', 'compute-e2e', '--telemetry-secret', 's3cr3t', '--journal-dir', join(dir, 'journal')]);
     assert.equal(await agent.exited, 0, agent.output());
     assert.match(agent.output(), /"instances":4/);
     assert.match(agent.output(), /"skippedDomains":1/);

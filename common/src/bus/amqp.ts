@@ -1,7 +1,12 @@
 /**
- * RabbitMQ driver on amqplib: one connection with built-in recovery, a
- * confirm channel for publishing (each publish resolves on the broker's
- * confirm), and one channel per consumer with its own prefetch.
+ * RabbitMQ driver on amqplib: one connection, a confirm channel for
+ * publishing (each publish resolves on the broker's confirm), and one channel
+ * per consumer with its own prefetch.
+ *
+ * Reconnection: when the connection drops, unconfirmed publishes reject and
+ * the next operation (publish, declare, consume, …) opens a new connection, so
+ * a producer that retries (the polling agent's journal) resumes once the broker
+ * is back. Consumers of the lost connection are not re-established.
  */
 import amqplib from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
@@ -15,31 +20,59 @@ export class AmqpBus implements Bus {
   private readonly declared = new Set<string>();
   private readonly consumers = new Set<{ ch: Channel; tag: string }>();
   private closing = false;
+  private current: ChannelModel | undefined;
+  private reconnecting: Promise<ChannelModel> | undefined;
 
-  private constructor(private readonly conn: ChannelModel, url: string, private readonly log: Logger) {
+  private constructor(conn: ChannelModel, private readonly url: string, private readonly log: Logger) {
     const u = new URL(url);
     this.description = `${u.protocol}//${u.host}${u.pathname}`;
-    conn.on('error', (err: Error) => log.warn('AMQP connection error', { err }));
+    this.adopt(conn);
+  }
+
+  private adopt(conn: ChannelModel): void {
+    this.current = conn;
+    conn.on('error', (err: Error) => this.log.warn('AMQP connection error', { err }));
     conn.on('close', () => {
+      if (this.current !== conn) return;
+      this.current = undefined;
       this.confirm = undefined;
       this.declared.clear();
-      if (!this.closing) log.warn('AMQP connection closed');
+      if (!this.closing) this.log.warn('AMQP connection closed; the next operation reconnects');
     });
   }
 
-  static async connect(url: string, log: Logger): Promise<AmqpBus> {
+  private static async open(url: string): Promise<ChannelModel> {
     try {
-      const conn = await amqplib.connect(url, { clientProperties: { connection_name: 'tally' } });
-      return new AmqpBus(conn, url, log);
+      return await amqplib.connect(url, { clientProperties: { connection_name: 'tally' } });
     } catch (e) {
       const u = new URL(url);
       throw new UnavailableError('amqp', `cannot connect to ${u.host}: ${(e as Error).message}`, e);
     }
   }
 
+  static async connect(url: string, log: Logger): Promise<AmqpBus> {
+    return new AmqpBus(await AmqpBus.open(url), url, log);
+  }
+
+  /** The live connection, reconnecting (once, shared by concurrent callers) after a drop. */
+  private async conn(): Promise<ChannelModel> {
+    if (this.current) return this.current;
+    if (this.closing) throw new UnavailableError('amqp', 'bus closed');
+    this.reconnecting ??= AmqpBus.open(this.url).then((c) => {
+      if (this.closing) {
+        void c.close().catch(() => undefined);
+        throw new UnavailableError('amqp', 'bus closed');
+      }
+      this.adopt(c);
+      this.log.info('AMQP reconnected', { bus: this.description });
+      return c;
+    }).finally(() => { this.reconnecting = undefined; });
+    return this.reconnecting;
+  }
+
   private async confirmChannel(): Promise<ConfirmChannel> {
     if (!this.confirm) {
-      const ch = await this.conn.createConfirmChannel();
+      const ch = await (await this.conn()).createConfirmChannel();
       ch.on('error', (err: Error) => this.log.warn('AMQP publish channel error', { err }));
       ch.on('close', () => {
         if (this.confirm === ch) this.confirm = undefined;
@@ -92,7 +125,7 @@ export class AmqpBus implements Bus {
   }
 
   async consume(queue: QueueSpec, opts: ConsumeOptions, handler: Handler): Promise<Consumer> {
-    const ch = await this.conn.createChannel();
+    const ch = await (await this.conn()).createChannel();
     ch.on('error', (err: Error) => this.log.warn('AMQP consumer channel error', { queue: queue.name, err }));
     await this.assertQueueOn(ch, queue);
     await ch.prefetch(Math.max(1, opts.prefetch));
@@ -135,7 +168,7 @@ export class AmqpBus implements Bus {
 
   /** A short-lived channel for one operation: a broker error closes only that channel. */
   private async withChannel<T>(fn: (ch: Channel) => Promise<T>): Promise<T> {
-    const ch = await this.conn.createChannel();
+    const ch = await (await this.conn()).createChannel();
     ch.on('error', () => undefined);
     try {
       return await fn(ch);
@@ -161,6 +194,6 @@ export class AmqpBus implements Bus {
     this.closing = true;
     for (const c of this.consumers) await c.ch.cancel(c.tag).catch(() => undefined);
     if (this.confirm) await this.confirm.waitForConfirms().catch(() => undefined);
-    await this.conn.close().catch(() => undefined);
+    await this.current?.close().catch(() => undefined);
   }
 }

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { decodeNotification, encodePollingNotification, NOTIFICATION_PROPERTIES } from './envelope.js';
+import { decodeNotification, encodePollingNotification, encodePollingNotificationJson, NOTIFICATION_PROPERTIES } from './envelope.js';
 import { toWireDict, type Sample } from './sample.js';
-import { PyFloat, type PyDict } from './pyjson.js';
+import { PyFloat, dumps, type PyDict } from './pyjson.js';
 import { pyDatetimeStr, pyIsoformat, uuid1, uuid4Hex } from './ids.js';
 import { loadVector } from '../test/fixtures/vectors.js';
 
@@ -89,4 +89,10 @@ test('uuid1: version 1, RFC variant, time-ordered and unique within one tick', (
   const [lo, mid, hi] = id.split('-') as [string, string, string];
   const ticks = (BigInt('0x' + hi.slice(1)) << 48n) | (BigInt('0x' + mid) << 32n) | BigInt('0x' + lo);
   assert.equal(Number((ticks - 0x01b21dd213814000n) / 10_000n), Date.UTC(2030, 0, 1));
+});
+
+test('the envelope built from journaled (pre-serialised) samples is byte for byte the one built from the dicts', () => {
+  const samples = [{ counter_name: 'cpu', counter_volume: 2n ** 64n, resource_metadata: { display_name: 'Сервер ☃ "q" \\ \n' }, monotonic_time: new PyFloat(12.5) }];
+  const ids = { messageId: 'a8a3e0bb-1d54-4c7b-9e44-9d3b3f0c7d11', timestamp: '2026-11-21 20:12:51.337000', uniqueId: '0123456789abcdef0123456789abcdef' };
+  assert.equal(encodePollingNotificationJson(dumps(samples), ids).body.toString(), encodePollingNotification(samples, ids).body.toString());
 });

@@ -5,7 +5,7 @@
  */
 import type { MessageProperties } from '@tally/common';
 import { ValidationError } from '@tally/common';
-import { dumps, isDict, parsePy, type PyDict, type PyValue } from './pyjson.js';
+import { dumps, isDict, parsePy, pyJsonString, type PyDict, type PyValue } from './pyjson.js';
 import { pyDatetimeStr, uuid4, uuid4Hex } from './ids.js';
 
 /** The AMQP properties kombu sets on every notification (wire-format spec §2.2). */
@@ -83,4 +83,15 @@ export function decodeNotification(body: Buffer | string): PyDict {
   const msg = parsePy(inner);
   if (!isDict(msg) || msg instanceof Map) throw new ValidationError('oslo.message', 'not a JSON object');
   return msg;
+}
+
+/**
+ * {@link encodePollingNotification} from samples already serialised with `dumps`
+ * (the journal keeps them so): the same bytes without serialising them again.
+ */
+export function encodePollingNotificationJson(samplesJson: string, ids: EnvelopeIds = {}): { body: Buffer; properties: MessageProperties } {
+  const head = dumps({ message_id: ids.messageId ?? uuid4(), publisher_id: 'ceilometer.polling', event_type: 'telemetry.polling', priority: 'SAMPLE' });
+  const inner = `${head.slice(0, -1)}, "payload": {"samples": ${samplesJson}}, "timestamp": ${pyJsonString(ids.timestamp ?? pyDatetimeStr(new Date()))}, "_unique_id": ${pyJsonString(ids.uniqueId ?? uuid4Hex())}}`;
+  const outer = `{"oslo.version": "2.0", "oslo.message": ${pyJsonString(inner)}}`;
+  return { body: Buffer.from(outer, 'ascii'), properties: { ...NOTIFICATION_PROPERTIES, headers: {} } };
 }

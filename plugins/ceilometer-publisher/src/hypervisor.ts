@@ -36,12 +36,27 @@ export interface MemoryStats {
   swapOutKiB?: bigint;
 }
 
+/** `perf.*` statistics of the bulk stats call; present only when perf events are enabled on the domain. */
+export interface PerfStats {
+  cpuCycles?: bigint;
+  instructions?: bigint;
+  cacheReferences?: bigint;
+  cacheMisses?: bigint;
+  /** `perf.mbmt`, B/s. */
+  memoryBandwidthTotal?: bigint;
+  /** `perf.mbml`, B/s. */
+  memoryBandwidthLocal?: bigint;
+  /** `perf.cmt`, B. */
+  cpuL3Cache?: bigint;
+}
+
 /** Per-instance CPU and memory statistics. */
 export interface InstanceStats {
   /** Total CPU time in nanoseconds (can exceed 2^53). */
   cpuTimeNs: bigint;
   vcpus: number;
   memory: MemoryStats;
+  perf?: PerfStats;
 }
 
 /** `virDomainBlockStats` of one disk. */
@@ -50,6 +65,9 @@ export interface BlockStats {
   rdBytes: bigint;
   wrReqs: bigint;
   wrBytes: bigint;
+  /** `virDomainBlockStatsFlags` `rd_total_times` / `wr_total_times` (ns), when the driver reports them. */
+  rdTotalTimesNs?: bigint;
+  wrTotalTimesNs?: bigint;
 }
 
 /** `virDomainGetBlockInfo` of one disk, in bytes. */
@@ -77,6 +95,8 @@ export interface Hypervisor {
   readonly description: string;
   /** All domains, active and inactive, in libvirt listing order. */
   listDomains(): Promise<DomainRef[]>;
+  /** Only uuid and state of every domain: the cheap call of the state watch (default: {@link listDomains}). */
+  listStates?(): Promise<{ uuid: string; state: number }[]>;
   instanceStats(uuid: string): Promise<InstanceStats>;
   blockStats(uuid: string, dev: string): Promise<BlockStats>;
   blockInfo(uuid: string, dev: string): Promise<BlockInfo>;

@@ -24,6 +24,13 @@ export interface PollSettings extends MetadataContext {
   batchSize: number;
   /** Meters to poll; all of {@link METERS} by default. */
   meters?: readonly Meter[];
+  /**
+   * Each tap device's reading of the previous cycle, for the `.delta` meters; the
+   * caller keeps it across cycles (Ceilometer keeps it in the inspector, per process).
+   */
+  nicHistory?: Map<string, InterfaceStats>;
+  /** Read only these instances (the state watch's instances that just became active). */
+  only?: ReadonlySet<string>;
 }
 
 /** A value read together with the `time.monotonic()` of the read. */
@@ -76,7 +83,7 @@ async function gather(hv: Hypervisor, inst: Instance, log: Logger): Promise<Gath
   return g;
 }
 
-function samplesFor(meter: Meter, all: Gathered[], settings: PollSettings, timestamp: string): Sample[] {
+function samplesFor(meter: Meter, all: Gathered[], settings: PollSettings, timestamp: string, prevNic: ReadonlyMap<string, InterfaceStats>): Sample[] {
   const out: Sample[] = [];
   for (const g of all) {
     const base = instanceMetadata(g.inst, settings);
@@ -94,13 +101,14 @@ function samplesFor(meter: Meter, all: Gathered[], settings: PollSettings, times
         const r = meter.source === 'disk' ? d.stats : d.info;
         if (!r) continue;
         const v = meter.source === 'disk' ? meter.volume(r.value as BlockStats) : meter.volume(r.value as BlockInfo);
+        if (v === null) continue;
         out.push(mk(`${g.inst.id}-${d.dev}`, v, r.mono, { disk_name: d.dev }));
       }
     } else {
       for (const n of g.nics) {
         if (!n.stats) continue;
         // Ceilometer overwrites `name` with the tap device for network samples.
-        out.push(mk(nicResourceId(g.inst, n.nic), meter.volume(n.stats.value), n.stats.mono, {
+        out.push(mk(nicResourceId(g.inst, n.nic), meter.volume(n.stats.value, prevNic.get(n.nic.tap)), n.stats.mono, {
           name: n.nic.tap, mac: n.nic.mac, fref: n.nic.fref, parameters: { ...n.nic.parameters }, vnic_name: n.nic.fref ?? n.nic.tap,
         }));
       }
@@ -127,12 +135,15 @@ export async function pollCycle(hv: Hypervisor, settings: PollSettings, clock: C
   for (const s of skipped) log.debug('domain skipped by discovery', { domain: s.name, uuid: s.uuid, reason: s.reason });
   const gathered: Gathered[] = [];
   for (const inst of instances) {
-    if (inst.state === DomainState.SHUTOFF) continue;
+    if (inst.state === DomainState.SHUTOFF || (settings.only && !settings.only.has(inst.id))) continue;
     gathered.push(await gather(hv, inst, log));
   }
+  const history = settings.nicHistory ?? new Map<string, InterfaceStats>();
+  const prevNic = new Map(history);
+  for (const g of gathered) for (const n of g.nics) if (n.stats) history.set(n.nic.tap, n.stats.value);
   const batches: Sample[][] = [];
   for (const meter of settings.meters ?? METERS) {
-    const samples = samplesFor(meter, gathered, settings, pyIsoformat(clock.now()));
+    const samples = samplesFor(meter, gathered, settings, pyIsoformat(clock.now()), prevNic);
     batches.push(...batch(samples, settings.batchSize));
   }
   return { batches, instances, skipped, polled: gathered.length };
@@ -142,19 +153,29 @@ export async function pollCycle(hv: Hypervisor, settings: PollSettings, clock: C
 export class InstanceStateTracker {
   private readonly states = new Map<string, number>();
 
+  /** The state last seen of an instance. */
+  stateOf(id: string): number | undefined {
+    return this.states.get(id);
+  }
+
+  /** Record one instance's state, logging a discovery or a change; true when it changed. */
+  update(id: string, state: number, log: Logger, extra: Record<string, unknown> = {}): boolean {
+    const before = this.states.get(id);
+    if (before === state) return false;
+    this.states.set(id, state);
+    const fields = { instance_id: id, ...extra, state: DOMAIN_STATE_NAMES[state] ?? state };
+    if (before === undefined) log.info('instance discovered', fields);
+    else log.info('instance state changed', { ...fields, previous: DOMAIN_STATE_NAMES[before] ?? before });
+    return true;
+  }
+
   /** Compare with the previous cycle; returns how many instances changed. */
   observe(instances: readonly Instance[], log: Logger): number {
     let changes = 0;
     const seen = new Set<string>();
     for (const inst of instances) {
       seen.add(inst.id);
-      const before = this.states.get(inst.id);
-      if (before === inst.state) continue;
-      changes++;
-      this.states.set(inst.id, inst.state);
-      const fields = { instance_id: inst.id, name: inst.displayName, domain: inst.domainName, state: DOMAIN_STATE_NAMES[inst.state] ?? inst.state };
-      if (before === undefined) log.info('instance discovered', fields);
-      else log.info('instance state changed', { ...fields, previous: DOMAIN_STATE_NAMES[before] ?? before });
+      if (this.update(inst.id, inst.state, log, { name: inst.displayName, domain: inst.domainName })) changes++;
     }
     for (const id of [...this.states.keys()]) {
       if (seen.has(id)) continue;

@@ -68,23 +68,17 @@ export function pyNumberStr(v: number | bigint | PyFloat): string {
   return pyFloatRepr(v);
 }
 
+const JSON_SAFE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const JSON_UNSAFE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/g;
+const JSON_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+
 /** A JSON string literal as Python writes it with `ensure_ascii=True` (lower-case `\uXXXX`). */
 export function pyJsonString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    // JS strings are UTF-16, so astral characters already arrive as the surrogate pair Python writes.
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += '\\\\';
-    else if (c >= 0x20 && c <= 0x7e) out += s[i];
-    else if (c === 0x0a) out += '\\n';
-    else if (c === 0x0d) out += '\\r';
-    else if (c === 0x09) out += '\\t';
-    else if (c === 0x08) out += '\\b';
-    else if (c === 0x0c) out += '\\f';
-    else out += '\\u' + c.toString(16).padStart(4, '0');
-  }
-  return out + '"';
+  // Fast path: printable ASCII without quote or backslash is copied as is (most keys and values,
+  // and the bulk of an envelope's inner message apart from its quotes).
+  if (JSON_SAFE.test(s)) return '"' + s + '"';
+  // JS strings are UTF-16, so astral characters already arrive as the surrogate pair Python writes.
+  return '"' + s.replace(JSON_UNSAFE, (ch) => JSON_ESCAPES[ch] ?? '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0')) + '"';
 }
 
 function jsonFloat(x: number): string {

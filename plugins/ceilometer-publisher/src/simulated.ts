@@ -133,6 +133,11 @@ export class SimulatedFleet implements Hypervisor {
     return this.at(t).map((g) => ({ uuid: g.spec.uuid, name: g.spec.name, state: this.stateAt(g, t), xml: renderDomainXml(g.spec) }));
   }
 
+  async listStates(): Promise<{ uuid: string; state: number }[]> {
+    const t = this.opts.clock.now().getTime();
+    return this.at(t).map((g) => ({ uuid: g.spec.uuid, state: this.stateAt(g, t) }));
+  }
+
   async instanceStats(uuid: string): Promise<InstanceStats> {
     const { g, t } = this.alive(uuid);
     const f = g.spec.flavor;

@@ -21,6 +21,8 @@ test('koffi driver polls a test-driver node file end to end', async (t) => {
     ['instance-0000002a', 1], ['instance-0000002b', 3], ['instance-0000002c', 5], ['manually-created-vm', 1],
   ]);
   assert.match(doms.find((d) => d.name === 'instance-0000002a')!.novaMetadata ?? '', /<name>web-01<\/name>/);
+  // One virConnectGetAllDomainStats call: the test driver fills the state only, so CPU comes from the per-domain call.
+  assert.deepEqual(hv.bulkStatsOf('4b6c8d0e-1f2a-4b3c-9d4e-5f6a7b8c9d0e'), new Map([['state.state', 3n], ['state.reason', 0n]]));
   await assert.rejects(hv.instanceStats('7d8e9f00-aaaa-4bbb-8ccc-dddd0000eeee'), DomainNotRunningError);
 
   const res = await pollCycle(hv, { host: 'compute-01', source: 'openstack', batchSize: 50 }, { now: () => new Date() }, memoryLogger());
