@@ -127,3 +127,9 @@ test('format -> parse is the identity (DSL); the natural form compiles identical
   assert.equal(formatPolicy(back, 'natural'), natural);
   assert.deepEqual(strip(ok(parsePolicy(formatPolicy(back, 'dsl')))), strip(back));
 });
+
+test('a byte-order mark and Windows line ends are accepted', () => {
+  const p = ok(parsePolicy('\uFEFFEVENT = "x", COST_PER_HOUR = 1\r\nCOST_PER_HOUR = 2\r\n'));
+  assert.equal(p.rules.length, 2);
+  assert.deepEqual(p.rules[0]!.pos, { line: 1, column: 1 });
+});

@@ -21,7 +21,8 @@ export function parsePolicy(text: string): ParseResult {
   if (text.length > MAX_POLICY_CHARS) {
     return { ok: false, errors: [{ line: 1, column: 1, expected: [], found: '', message: `policy is longer than ${MAX_POLICY_CHARS} characters` }] };
   }
-  const lx = new Lexer(text);
+  // A byte-order mark (some editors write one) is invisible in editors, so it takes no column.
+  const lx = new Lexer(text.startsWith('\uFEFF') ? text.slice(1) : text);
   const rules: Rule[] = [];
   const errors: PolicyIssue[] = [];
   for (;;) {
