@@ -41,7 +41,7 @@ test('tally agent upload re-publishes the journaled samples of a range', { timeo
   const since = new Date(Date.now() - 60_000).toISOString();
   const agent = tally(['agent', '--once', ...common, '--libvirt-uri', uri, '--agent-host', `upload-${id}`]);
   assert.equal(await agent.exited, 0, agent.output());
-  const polled = Number(/"samples":(\d+)/.exec(agent.output())![1]);
+  const polled = Number(/^\{"messages":\d+,"samples":(\d+)/m.exec(agent.output())![1]);
   assert.ok(polled > 10);
   const ids = (ds: Delivery[]) => ds.flatMap((d) => ((decodeNotification(d.body)['payload'] as PyDict)['samples'] as PyDict[]).map((s) => s['message_id'] as string));
   await eventually('the first cycle', 10_000, async () => (ids(captured).length === polled ? true : undefined));

@@ -140,10 +140,10 @@ export class LibvirtHypervisor implements Hypervisor {
    * One `virConnectGetAllDomainStats` (state, CPU, vCPU, perf) for every domain. Drivers
    * fill what they can (the test driver only the state); failures leave the per-domain path.
    */
-  private async readBulk(): Promise<Map<string, BulkStats>> {
+  private async readBulk(groups = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_PERF): Promise<Map<string, BulkStats>> {
     const a = this.a;
     const out: unknown[] = [null];
-    const n = await this.call<number>('virConnectGetAllDomainStats', a.allStats, this.conn, VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_PERF, out, 0);
+    const n = await this.call<number>('virConnectGetAllDomainStats', a.allStats, this.conn, groups, out, 0);
     const res = new Map<string, BulkStats>();
     if (n <= 0 || !out[0]) return res;
     try {
@@ -232,6 +232,10 @@ export class LibvirtHypervisor implements Hypervisor {
   }
 
   async listStates(): Promise<{ uuid: string; state: number }[]> {
+    // One bulk call for every domain's state where the driver supports it (all current ones do).
+    const bulk = await this.readBulk(VIR_DOMAIN_STATS_STATE);
+    const fromBulk = [...bulk].flatMap(([uuid, st]) => (st.has('state.state') ? [{ uuid, state: Number(st.get('state.state')) }] : []));
+    if (fromBulk.length > 0 && fromBulk.length === bulk.size) return fromBulk;
     const a = this.a;
     const out: unknown[] = [null];
     const n = await this.call<number>('virConnectListAllDomains', a.listAll, this.conn, out, 0);
