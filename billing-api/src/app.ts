@@ -12,6 +12,8 @@ import { AccessPolicy } from './auth/policy.js';
 import { serveStatic } from './static-files.js';
 import { RouteSet, type RouteSpec } from './api/v1/route.js';
 import { policyRoutes } from './api/v1/policies/routes.js';
+import { Metrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
 import { accountRoutes } from './api/v1/accounts/routes.js';
 
 export type { AuthStrategy } from './auth/middleware.js';
@@ -55,6 +57,14 @@ export function createApp(deps: AppDeps): TallyApp {
   app.proxy = false;
   // Errors are answered by errorMiddleware; Koa's default handler would print them a second time.
   app.silent = true;
+  const metrics = new Metrics();
+  if (deps.keystone && 'stats' in deps.keystone) {
+    const stats = (deps.keystone as { stats: { validations: number; cacheHits: number; serviceTokens: number } }).stats;
+    metrics.gauge('tally_api_keystone_validations_total', 'Token validations sent to Keystone.', () => stats.validations);
+    metrics.gauge('tally_api_keystone_cache_hits_total', 'Token validations answered from the cache.', () => stats.cacheHits);
+    metrics.gauge('tally_api_keystone_service_tokens_total', 'Service tokens issued.', () => stats.serviceTokens);
+  }
+  app.use(metrics.middleware());
   app.use(errorMiddleware(deps.log));
   app.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
@@ -70,6 +80,15 @@ export function createApp(deps: AppDeps): TallyApp {
       throw new UnavailableError('database', 'unreachable', err);
     }
     ctx.body = { status: 'ok', checks: { database: 'ok' } };
+  });
+  router.get('/metrics', (ctx) => {
+    ctx.type = 'text/plain; version=0.0.4';
+    ctx.body = metrics.render();
+  });
+  let openapi: Record<string, unknown> | undefined;
+  router.get('/v1/openapi.json', (ctx) => {
+    openapi ??= openApiDocument((app as TallyApp).routes, '1');
+    ctx.body = openapi;
   });
   app.use(router.routes());
   // Everything under /v1 is authenticated; /healthcheck and the page are not.

@@ -9,6 +9,11 @@ export { KeystoneValidator, UnauthenticatedError, type KeystoneSettings } from '
 export { AccessPolicy, ForbiddenError, RULE_DEFAULTS, loadAccessPolicy, parseAccessPolicyFile, renderAccessPolicySample, type RuleDefault } from './auth/policy.js';
 export { parseCheck, evaluate, type Check, type Credentials, type Target } from './auth/rules.js';
 export { NOAUTH_CREDENTIALS, type TokenValidator } from './auth/middleware.js';
+export { billingScheduleOptions, startBillingSchedule, billingTick } from './invoices/schedule.js';
+export { runBilling, invoiceAccount, invoiceId, type RunReport } from './invoices/run.js';
+export { chargeWallets, chargeWallet } from './accounts/charge.js';
+export { createAccount, getAccount, topUp, type AccountView, type Scheme } from './accounts/accounts.js';
+export { ledgerSum, balances } from './accounts/ledger.js';
 export { billingMigrations, loadPolicyAt, NoPolicyError, type StoredPolicy } from './policy.js';
 export {
   projectCharges, listProjects,

@@ -30,6 +30,7 @@ CREATE TABLE usage_records (
 
 export interface TestDb {
   db: Knex;
+  url: string;
   drop(): Promise<void>;
 }
 
@@ -42,6 +43,7 @@ export async function freshDatabase(tag: string): Promise<TestDb> {
   await db.raw(USAGE_DDL);
   return {
     db,
+    url,
     async drop() {
       await db.destroy();
       await dropDatabase(ADMIN_URL, name);

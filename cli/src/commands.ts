@@ -7,11 +7,12 @@ import {
   agentOptions, simOptions, openHypervisor, runAgent, pollOnce, controlExchange, type AgentSettings,
 } from '@tally/ceilometer-publisher';
 import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions } from '@tally/analyzer';
-import { apiOptions, authFromOptions, startApi } from '@tally/billing-api';
+import { apiOptions, authFromOptions, billingScheduleOptions, startApi, startBillingSchedule } from '@tally/billing-api';
 import { uiDir, uiBuilt } from '@tally/horizon-panel';
 import { Lifecycle } from './shutdown.js';
 import { dataDir, openBusFor, openDb } from './parts.js';
 import { apiPolicySampleCommand } from './api-policy.js';
+import { runPolicyCommand } from './policy-command.js';
 
 export interface Command {
   name: string;
@@ -53,6 +54,7 @@ async function startApiPart(config: LoadedConfig, log: Logger, life: Lifecycle, 
   if (serveUi && !ui) log.warn('the UI bundle is not built (npm run build); serving the API only');
   const api = await startApi({ db, log: log.child('api'), ...authFromOptions(o), ...(ui ? { uiDir: ui } : {}) }, { host: o.host, port: o.port });
   life.add('billing API', () => api.close());
+  life.add('billing schedule', startBillingSchedule({ db, log: log.child('billing') }, config.get(billingScheduleOptions).billingInterval));
   return api;
 }
 
@@ -75,7 +77,7 @@ async function serve(log: Logger, startParts: (life: Lifecycle) => Promise<void>
 
 const agentGroups = [busOptions, agentOptions, simOptions];
 const analyzerGroups = [busOptions, databaseOptions, ...analyzerOptionGroups];
-const apiGroups = [databaseOptions, apiOptions];
+const apiGroups = [databaseOptions, apiOptions, billingScheduleOptions];
 
 export const COMMANDS: readonly Command[] = [
   {
@@ -161,6 +163,12 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   apiPolicySampleCommand,
+  {
+    name: 'policy',
+    summary: 'Pricing policies: validate|format|explain FILE (see docs/pricing.md)',
+    groups: [],
+    run: (config) => Promise.resolve(runPolicyCommand(config.positionals)),
+  },
 ];
 
 /** Every option group any command reads (for `tally config sample` and unknown-key checks). */

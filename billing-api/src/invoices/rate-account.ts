@@ -3,7 +3,7 @@
  * core and every live policy version.
  */
 import type { Knex } from '@tally/common';
-import { ratePeriod, type RatingResult, type UsageInput } from '../pricing/index.js';
+import { ratePeriod, type PolicyVersion, type RatingResult, type UsageInput } from '../pricing/index.js';
 import { policyVersions } from '../policies/store.js';
 
 interface UsageRow {
@@ -19,9 +19,8 @@ interface UsageRow {
   memory_mb: number | null;
 }
 
-/** Rate `[start, end)` for `projectIds` (usage windows starting in the period). */
-export async function rateProjects(db: Knex | Knex.Transaction, projectIds: readonly string[], period: { start: Date; end: Date }): Promise<RatingResult> {
-  const versions = await policyVersions(db);
+/** Usage records of `projectIds` whose window starts in the period, in a stable order. */
+export async function usageOf(db: Knex | Knex.Transaction, projectIds: readonly string[], period: { start: Date; end: Date }): Promise<UsageInput[]> {
   const rows = projectIds.length === 0 ? [] : ((await db('usage_records')
     .whereIn('project_id', projectIds as string[])
     .where('window_start', '>=', period.start).where('window_start', '<', period.end)
@@ -31,5 +30,12 @@ export async function rateProjects(db: Knex | Knex.Transaction, projectIds: read
     windowStart: r.window_start, windowEnd: r.window_end, resourceId: r.resource_id, meter: r.meter, unit: r.unit,
     quantity: r.quantity, projectId: r.project_id, flavorName: r.flavor_name, vcpus: r.vcpus, memoryMb: r.memory_mb,
   }));
+  return usage;
+}
+
+/** Rate `[start, end)` for `projectIds`; `versions` default to every live one; `usage` when already read. */
+export async function rateProjects(db: Knex | Knex.Transaction, projectIds: readonly string[], period: { start: Date; end: Date }, versions?: PolicyVersion[], usage?: UsageInput[]): Promise<RatingResult> {
+  versions ??= await policyVersions(db);
+  usage ??= await usageOf(db, projectIds, period);
   return ratePeriod(versions, { usage, projects: [...projectIds] }, period);
 }

@@ -52,10 +52,11 @@ export interface CompiledPolicy {
   currency: string;
   /** All rules in conflict-resolution order: salience desc, specificity desc, declaration asc. */
   rules: CompiledRule[];
-  /** Discrimination on EVENT: rules whose EVENT test equals the key, merged with `anyEvent`, in rule order. */
-  byEvent: Map<string, CompiledRule[]>;
-  /** Rules with no `EVENT =` test. */
-  anyEvent: CompiledRule[];
+  /**
+   * Discrimination on EVENT and RESOURCE_TYPE (facts no rule can derive): the rules that
+   * can match a fact set with these two values, in rule order. Other rules are never tested.
+   */
+  candidates(event: string | undefined, resourceType: string | undefined): readonly CompiledRule[];
 }
 
 /** Thrown by compilePolicy with every problem found. */
@@ -214,21 +215,29 @@ export function compilePolicy(policy: Policy, opts: CompileOptions = {}): Compil
   if (issues.length === 0) issues.push(...findCycles(rules));
   if (issues.length > 0) throw new PolicyCompileError(issues);
   rules.sort(ruleOrder);
-  return { currency, rules, ...discriminate(policy, rules) };
+  return { currency, rules, candidates: discriminate(policy, rules) };
 }
 
-function discriminate(policy: Policy, rules: CompiledRule[]): Pick<CompiledPolicy, 'byEvent' | 'anyEvent'> {
-  const eventOf = (r: CompiledRule): string | undefined => {
-    const c = policy.rules[r.index]!.conditions.find((x) => x.key === 'EVENT' && x.op === '=' && x.value.kind === 'string');
+/** Most (EVENT, RESOURCE_TYPE) pairs whose candidate lists are kept; beyond it the cache starts again. */
+const CANDIDATE_CACHE = 10_000;
+
+function discriminate(policy: Policy, rules: CompiledRule[]): CompiledPolicy['candidates'] {
+  const eq = (r: CompiledRule, key: string): string | undefined => {
+    const c = policy.rules[r.index]!.conditions.find((x) => x.key === key && x.op === '=' && x.value.kind === 'string');
     return c?.value.kind === 'string' ? c.value.value : undefined;
   };
-  const anyEvent = rules.filter((r) => eventOf(r) === undefined);
-  const byEvent = new Map<string, CompiledRule[]>();
-  for (const r of rules) {
-    const e = eventOf(r);
-    if (e !== undefined && !byEvent.has(e)) byEvent.set(e, rules.filter((x) => eventOf(x) === undefined || eventOf(x) === e));
-  }
-  return { byEvent, anyEvent };
+  const keyed = rules.map((r) => ({ r, event: eq(r, 'EVENT'), type: eq(r, 'RESOURCE_TYPE') }));
+  const cache = new Map<string, CompiledRule[]>();
+  return (event, type) => {
+    const k = `${event ?? '\u0001'}\u0000${type ?? '\u0001'}`;
+    let list = cache.get(k);
+    if (!list) {
+      list = keyed.filter((x) => (x.event === undefined || x.event === event) && (x.type === undefined || x.type === type)).map((x) => x.r);
+      if (cache.size >= CANDIDATE_CACHE) cache.clear();
+      cache.set(k, list);
+    }
+    return list;
+  };
 }
 
 /** Derived facts must not depend on themselves through rules (A derives X from Y, B derives Y from X). */

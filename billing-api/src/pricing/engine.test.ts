@@ -37,7 +37,7 @@ test('activation group: only the first matching rule of a group fires', () => {
   const policy = [
     'CLIENT_TYPE = "Platinum", TOKENS_PER_HOUR = 1, ACTIVATION_GROUP = "promo"',
     'RESOURCE_TYPE = "m1.small", COST_PER_HOUR = 3, ACTIVATION_GROUP = "promo", PRIORITY = 1',
-    'COST_PER_CPU_HOUR = 7',
+    'MINIMUM_SECONDS = 60',
   ].join('\n');
   const { inf } = price(policy);
   assert.deepEqual(inf.fired.map((r) => r.pos.line), [2, 3]);
@@ -98,8 +98,9 @@ test('compile errors: factor above 1, bad tiers, wrong currency, division by zer
 test('conditions are compiled once to plain functions and results are deterministic', () => {
   const c = loadPolicy('EVENT = "VM Assignment", RESOURCE_TYPE = "m1.small", COST_PER_HOUR = 2\nCOST_PER_HOUR = 1');
   assert.equal(typeof c.rules[0]!.test, 'function');
-  assert.deepEqual(c.byEvent.get('VM Assignment')!.map((r) => r.index), [0, 1]);
-  assert.deepEqual(c.anyEvent.map((r) => r.index), [1]);
+  assert.deepEqual(c.candidates('VM Assignment', 'm1.small').map((r) => r.index), [0, 1]);
+  assert.deepEqual(c.candidates('VM Assignment', 'm1.large').map((r) => r.index), [1]);
+  assert.deepEqual(c.candidates(undefined, undefined).map((r) => r.index), [1]);
   const runs = Array.from({ length: 20 }, () => JSON.stringify([...infer(c, vm()).outcomes].map(([k, v]) => [k, v.rule.index])));
   assert.equal(new Set(runs).size, 1);
 });

@@ -5,12 +5,13 @@
  * specificity, then declaration order — see {@link ruleOrder}); a rule that derives a
  * fact makes the rules reading that fact be tested again; this repeats until no rule
  * is left to fire (a fixed point). Each rule fires at most once per fact set, at most
- * one rule per activation group fires, and the first rule to assign an outcome wins:
- * later rules assigning the same key are reported as shadowed, never silently dropped.
+ * one rule per activation group fires, and the first rule to assign an outcome's slot
+ * wins (see {@link slotOf}: all COST_PER_* keys share one slot): later rules assigning
+ * it are reported as shadowed, never silently dropped.
  * Derived facts cannot form cycles (checked by compilePolicy), so this always ends.
  */
 import type { CompiledPolicy, CompiledRule, CompiledValue, Facts } from './compile.js';
-import { KEY_INDEX } from './keys.js';
+import { KEY_INDEX, slotOf } from './keys.js';
 
 /** A rule that matched but did not set `key` because `by` had already (or, for ACTIVATION_GROUP, because `by` fired in its group). */
 export interface Shadowed {
@@ -31,7 +32,8 @@ export interface Inference {
 /** Run the rules over `facts` to a fixed point. Derived facts are added to `facts`. */
 export function infer(policy: CompiledPolicy, facts: Facts): Inference {
   const event = facts['EVENT'];
-  const cands = (typeof event === 'string' ? policy.byEvent.get(event) : undefined) ?? policy.anyEvent;
+  const type = facts['RESOURCE_TYPE'];
+  const cands = policy.candidates(typeof event === 'string' ? event : undefined, typeof type === 'string' ? type : undefined);
   const n = cands.length;
   const matched = new Uint8Array(n);
   const done = new Uint8Array(n);
@@ -40,6 +42,7 @@ export function infer(policy: CompiledPolicy, facts: Facts): Inference {
   const fired: CompiledRule[] = [];
   const shadowed: Shadowed[] = [];
   const groups = new Map<string, CompiledRule>();
+  const slots = new Map<string, CompiledRule>();
   for (;;) {
     let pick = -1;
     for (let i = 0; i < n; i++) {
@@ -61,11 +64,13 @@ export function infer(policy: CompiledPolicy, facts: Facts): Inference {
     if (rule.group !== undefined) groups.set(rule.group, rule);
     let changed: string[] | undefined;
     for (const o of rule.outcomes) {
-      const prior = outcomes.get(o.key);
-      if (prior) {
-        shadowed.push({ rule, key: o.key, by: prior.rule });
+      const slot = slotOf(o.key);
+      const owner = slots.get(slot);
+      if (owner !== undefined && owner !== rule) {
+        shadowed.push({ rule, key: o.key, by: owner });
         continue;
       }
+      slots.set(slot, rule);
       outcomes.set(o.key, { value: o.value, rule });
       if (KEY_INDEX.get(o.key)!.kind === 'derived' && o.value.kind === 'string') {
         facts[o.key] = o.value.value;

@@ -87,6 +87,18 @@ export const METER_EVENTS: Readonly<Record<string, string>> = {
 /** The EVENT of period-level rules (monthly fees, discounts, minimum charges). */
 export const PERIOD_EVENT = 'Billing Period';
 
+const HOURS = Array.from({ length: 24 }, (_, h) => new Money(h));
+const SMALL = new Map<number, Decimal>();
+/** A Decimal of a small whole number (vCPUs, MB), shared: Decimals are immutable. */
+function int(n: number): Decimal {
+  let d = SMALL.get(n);
+  if (!d) {
+    d = new Money(n);
+    if (SMALL.size < 4096) SMALL.set(n, d);
+  }
+  return d;
+}
+
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 /** A quantity kept as numerator / divisor, so a price is applied as price x n / d with one division. */
@@ -120,17 +132,30 @@ export function basesOf(u: UsageInput, quantity: Decimal): Bases {
   return { seconds: { n: seconds, d: one }, hours: { n: seconds, d: h }, cpuHours, gbHours, units: { n: quantity, d: one } };
 }
 
-/** Pool free capacity in force at a time: the latest sample at or before it. */
+const validated = new WeakMap<readonly CapacitySample[], { t: number; free: Decimal }[]>();
+
+/** Pool free capacity in force at a time: the latest sample at or before it (samples are validated once per array). */
 export function freeAt(samples: readonly CapacitySample[] | undefined, at: Date, pool: string): Decimal | undefined {
-  let best: CapacitySample | undefined;
-  samples?.forEach((s, i) => {
-    if (s.at.getTime() <= at.getTime() && (!best || s.at.getTime() >= best.at.getTime())) {
+  if (!samples) return undefined;
+  let sorted = validated.get(samples);
+  if (!sorted) {
+    sorted = samples.map((s, i) => {
       const v = parseDecimal(`pools.${pool}[${i}].free`, s.free);
       if (v.gt(1)) throw new ValidationError(`pools.${pool}[${i}].free`, 'must be between 0 and 1');
-      best = s;
-    }
-  });
-  return best ? new Money(best.free) : undefined;
+      return { t: s.at.getTime(), free: v };
+    }).sort((a, b) => a.t - b.t);
+    validated.set(samples, sorted);
+  }
+  // Binary search for the last sample at or before `at`.
+  let lo = 0;
+  let hi = sorted.length;
+  const t = at.getTime();
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]!.t <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? undefined : sorted[lo - 1]!.free;
 }
 
 /** Facts common to usage records and events: account, time of day, resource. */
@@ -143,7 +168,7 @@ export function baseFacts(input: RatingInput, projectId: string | null, resource
     if (a?.serviceLevel !== undefined) f['SERVICE_LEVEL'] = a.serviceLevel;
     if (a?.domain !== undefined) f['DOMAIN'] = a.domain;
   }
-  f['HOUR_OF_DAY'] = new Money(at.getUTCHours());
+  f['HOUR_OF_DAY'] = HOURS[at.getUTCHours()]!;
   f['DAY_OF_WEEK'] = DAYS[at.getUTCDay()]!;
   if (resourceId !== undefined) {
     f['RESOURCE_ID'] = resourceId;
@@ -166,8 +191,8 @@ export function usageFacts(input: RatingInput, u: UsageInput, quantity: Decimal,
   f['METER'] = u.meter;
   if (u.flavorName !== null) f['RESOURCE_TYPE'] = u.flavorName;
   f['QUANTITY'] = quantity;
-  if (u.vcpus !== null) f['VCPUS'] = new Money(u.vcpus);
-  if (u.memoryMb !== null) f['MEMORY_MB'] = new Money(u.memoryMb);
+  if (u.vcpus !== null) f['VCPUS'] = int(u.vcpus);
+  if (u.memoryMb !== null) f['MEMORY_MB'] = int(u.memoryMb);
   const created = input.resources?.[u.resourceId]?.createdAt ?? firstSeen;
   f['RESOURCE_AGE'] = new Money(u.windowEnd.getTime() - created.getTime()).div(1000);
   return f;

@@ -27,3 +27,4 @@ export {
 export { quote, QUOTE_VALID_SECONDS, type Quote, type QuoteItem, type QuoteRequest } from './quote.js';
 export { DEFAULT_POLICY_TEXT } from './default-policy.js';
 export { loadPolicy } from './load.js';
+export { settleResource, type Settlement } from './settle.js';

@@ -115,3 +115,15 @@ export const OVER_UNITS: Readonly<Record<string, string>> = {
   'cpu-hours': 'PERIOD_CPU_HOURS', 'cpu-hour': 'PERIOD_CPU_HOURS', hours: 'PERIOD_HOURS', hour: 'PERIOD_HOURS', 'gb-hours': 'PERIOD_GB_HOURS', 'gb-hour': 'PERIOD_GB_HOURS',
   units: 'PERIOD_UNITS', unit: 'PERIOD_UNITS', tokens: 'PERIOD_TOKENS', token: 'PERIOD_TOKENS',
 };
+
+/**
+ * The conflict slot of an outcome key. All usage fees (COST_PER_*) share one slot and all
+ * token conversions (TOKENS_PER_*) another: the usage price of a record comes from one
+ * rule, so a fallback rule's per-vCPU-hour fee never adds to a flavor rule's hourly fee.
+ * Every other key is its own slot.
+ */
+export function slotOf(key: string): string {
+  if (key.startsWith('COST_PER_')) return 'COST_PER_*';
+  if (key.startsWith('TOKENS_PER_')) return 'TOKENS_PER_*';
+  return key;
+}

@@ -63,7 +63,7 @@ export function periodLines(policy: CompiledPolicy, label: string | null, input:
     }
     const off = num('DISCOUNT_AMOUNT');
     if (off !== undefined && discountable.gt(0)) {
-      const amount = Money.min(off, discountable).neg();
+      const amount = roundLine(Money.min(off, discountable)).neg();
       out.push(line('discount', amount, base([`${off.toFixed()} off, at most the ${discountable.toFixed()} left to discount`], 'DISCOUNT_AMOUNT', off.toFixed(), amount)));
       net = net.plus(amount);
     }

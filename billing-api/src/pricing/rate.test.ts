@@ -5,6 +5,7 @@ import { loadPolicy } from './load.js';
 import { ratePeriod, type PolicySource, type RatingResult, type TokenRate } from './rate.js';
 import type { RatingInput, UsageInput } from './facts.js';
 import { quote } from './quote.js';
+import { settleResource } from './settle.js';
 import { DEFAULT_POLICY_TEXT } from './default-policy.js';
 import { DEFAULT_POLICY, rateLine } from '../rating.js';
 
@@ -179,4 +180,20 @@ test('bad input is refused naming the field', () => {
   assert.equal(field(() => rate(p, { usage: [rec(0, { windowEnd: at(0) })] })), 'usage[0].windowEnd');
   assert.equal(field(() => rate(p, { usage: [rec(0)], resources: { 'vm-1': { pool: 'a' } }, pools: { a: [{ at: at(0), free: '1.5' }] } })), 'pools.a[0].free');
   assert.equal(field(() => rate(p, {}, [], { start: at(1), end: at(1) })), 'period.end');
+  assert.equal(field(() => rate(p, { usage: [rec(0, { windowStart: '2026-11-01' as unknown as Date })] })), 'usage[0].windowStart');
+  assert.equal(field(() => rate(p, { events: [{ at: new Date('nope'), projectId: 'p1', event: 'x' }] })), 'events[0].at');
+  const usd = loadPolicy('COST_PER_HOUR = 1', { currency: 'USD' });
+  assert.equal(field(() => ratePeriod([{ effectiveFrom: at(0), policy: loadPolicy(p), label: 'a' }, { effectiveFrom: at(5), policy: usd, label: 'b' }], { usage: [] }, NOV)), 'policy');
+});
+
+test('dynamic mode settles on release as the sum of cheap and scarce periods, never above on-demand', () => {
+  const resources = { 'vm-1': { billingMode: 'dynamic' as const, pool: 'az1' } };
+  const pools = { az1: [{ at: at(0), free: '0.9' }, { at: at(2), free: '0.1' }] };
+  // Two cheap hours (factor 0.6) then two scarce hours (factor 1): 2 x 0.024 + 2 x 0.04.
+  const r = rate(DYN, { usage: [rec(0), rec(1), rec(2), rec(3)], resources, pools });
+  const s = settleResource(r, 'vm-1');
+  assert.equal(s.amount.toFixed(), '0.128');
+  assert.equal(s.onDemandAmount.toFixed(), '0.16');
+  assert.equal(s.saving.toFixed(), '0.032');
+  assert.equal(s.lines, 4);
 });

@@ -12,8 +12,11 @@ import { ValidationError } from '@tally/common';
 import { LINE_DECIMALS, Money, formatTotal, parseDecimal } from '../rating.js';
 import type { CompiledPolicy, Facts } from './compile.js';
 import { infer, type Inference } from './engine.js';
-import { basesOf, basisValue, baseFacts, showFacts, usageFacts, type Bases, type RatingInput, type UsageInput } from './facts.js';
+import { basesOf, basisValue, baseFacts, usageFacts, type Bases, type RatingInput, type UsageInput } from './facts.js';
 import { periodLines, type ProjectTotals } from './period-charges.js';
+import { LazyExplanation, type Explanation } from './explain.js';
+
+export type { Explanation } from './explain.js';
 import { BASIS, MISSING_BASIS, dynamicFactor, tierAmount } from './price.js';
 
 /** A token price in the policy's currency, in force from `from` until the next rate. */
@@ -43,24 +46,6 @@ export interface RatingPeriod {
 /** What kind of charge a line is. */
 export type LineKind = 'usage' | 'one-off' | 'minimum-time' | 'recurring' | 'discount' | 'minimum-charge';
 
-/** Why a line costs what it costs. */
-export interface Explanation {
-  /** The usage record, event or period the line came from. */
-  source: Record<string, string>;
-  policyVersion: string | null;
-  /** The facts the rules saw (including derived facts). */
-  facts: Record<string, string>;
-  /** Rules fired, in firing order (line and DSL text). */
-  rules: { line: number; rule: string }[];
-  /** Rules that matched but lost a conflict: `key` was set by the rule on line `byLine`. */
-  shadowed: { line: number; key: string; byLine: number }[];
-  /** Price elements applied: rate x quantity = amount (exact, before rounding). */
-  rates: { key: string; rate: string; quantity: string; unit: string; amount: string }[];
-  /** Conversions and other steps, in words. */
-  conversions: string[];
-  rounding: string;
-}
-
 /** One rated line. `amount` is rounded to LINE_DECIMALS; `onDemandAmount` is what on-demand would cost. */
 export interface PricedLine {
   kind: LineKind;
@@ -87,7 +72,6 @@ export interface RatingResult {
 
 /** Round a line amount (half-even, LINE_DECIMALS). */
 export const roundLine = (d: Decimal): Decimal => d.toDecimalPlaces(LINE_DECIMALS, Decimal.ROUND_HALF_EVEN);
-const ROUNDING_TEXT = `half-even to ${LINE_DECIMALS} decimals`;
 
 /** The version in force at `at`. */
 export function versionAt(source: PolicySource, at: Date): { policy: CompiledPolicy; label: string | null } {
@@ -120,19 +104,15 @@ interface Item {
   facts: Facts;
   inf: Inference;
   label: string | null;
-  source: Record<string, string>;
-}
-
-function explanationOf(it: Pick<Item, 'facts' | 'inf' | 'label' | 'source'>): Explanation {
-  return {
-    source: it.source, policyVersion: it.label, facts: showFacts(it.facts),
-    rules: it.inf.fired.map((r) => ({ line: r.pos.line, rule: r.text })),
-    shadowed: it.inf.shadowed.map((s) => ({ line: s.rule.pos.line, key: s.key, byLine: s.by.pos.line })),
-    rates: [], conversions: [], rounding: ROUNDING_TEXT,
-  };
+  source: () => Record<string, string>;
 }
 
 function collectItems(source: PolicySource, input: RatingInput, period: RatingPeriod): Item[] {
+  const bad = input.usage.findIndex((u) => !(u.windowStart instanceof Date) || Number.isNaN(u.windowStart.getTime()));
+  if (bad >= 0) throw new ValidationError(`usage[${bad}].windowStart`, 'must be a date');
+  (input.events ?? []).forEach((e, i) => {
+    if (!(e.at instanceof Date) || Number.isNaN(e.at.getTime())) throw new ValidationError(`events[${i}].at`, 'must be a date');
+  });
   const inPeriod = (d: Date) => d.getTime() >= period.start.getTime() && d.getTime() < period.end.getTime();
   const firstSeen = new Map<string, Date>();
   for (const u of input.usage) {
@@ -143,12 +123,15 @@ function collectItems(source: PolicySource, input: RatingInput, period: RatingPe
     .sort((a, b) => a.u.windowStart.getTime() - b.u.windowStart.getTime() || cmp(a.u.resourceId, b.u.resourceId) || cmp(a.u.meter, b.u.meter));
   const items: Item[] = usage.map(({ u, i }) => {
     const quantity = parseDecimal(`usage[${i}].quantity`, u.quantity);
+    for (const f of ['windowStart', 'windowEnd'] as const) {
+      if (!(u[f] instanceof Date) || Number.isNaN(u[f].getTime())) throw new ValidationError(`usage[${i}].${f}`, 'must be a date');
+    }
     if (!(u.windowEnd.getTime() > u.windowStart.getTime())) throw new ValidationError(`usage[${i}].windowEnd`, 'must be after windowStart');
     const { policy, label } = versionAt(source, u.windowStart);
     const facts = usageFacts(input, u, quantity, firstSeen.get(u.resourceId)!);
     return {
       kind: 'usage', projectId: u.projectId, resourceId: u.resourceId, resourceType: u.flavorName, event: facts['EVENT'] as string,
-      start: u.windowStart, end: u.windowEnd, bases: basesOf(u, quantity), facts, inf: infer(policy, facts), label, source: usageSource(u),
+      start: u.windowStart, end: u.windowEnd, bases: basesOf(u, quantity), facts, inf: infer(policy, facts), label, source: () => usageSource(u),
     };
   });
   (input.events ?? []).forEach((e, i) => {
@@ -164,7 +147,7 @@ function collectItems(source: PolicySource, input: RatingInput, period: RatingPe
     items.push({
       kind: 'one-off', projectId: e.projectId, resourceId: e.resourceId ?? null, resourceType: e.resourceType ?? null, event: e.event, start: e.at, end: e.at,
       bases: { seconds: { n: zero, d: one }, hours: { n: zero, d: one }, cpuHours: null, gbHours: null, units: { n: quantity, d: one } }, facts, inf: infer(policy, facts), label,
-      source: { event: e.event, at: e.at.toISOString(), quantity: quantity.toFixed() },
+      source: () => ({ event: e.event, at: e.at.toISOString(), quantity: quantity.toFixed() }),
     });
   });
   return items;
@@ -184,6 +167,10 @@ function usageSource(u: UsageInput): Record<string, string> {
  */
 export function ratePeriod(source: PolicySource, input: RatingInput, period: RatingPeriod, rates: readonly TokenRate[] = []): RatingResult {
   if (!(period.end.getTime() > period.start.getTime())) throw new ValidationError('period.end', 'must be after period.start');
+  if (Array.isArray(source)) {
+    const currencies = new Set((source as readonly PolicyVersion[]).map((v) => v.policy.currency));
+    if (currencies.size > 1) throw new ValidationError('policy', `all versions must share one currency, got ${[...currencies].join(', ')}`);
+  }
   const items = collectItems(source, input, period);
   const currency = versionAt(source, new Date(period.end.getTime() - 1)).policy.currency;
   // Volume tiers price by the period total, so total every tiered element first.
@@ -201,7 +188,10 @@ export function ratePeriod(source: PolicySource, input: RatingInput, period: Rat
   const totals = new Map<string, ProjectTotals>();
   const minTime = new Map<string, { min: Decimal; seconds: Decimal; last: PricedLine; lastExact: Decimal; lastSeconds: Decimal }>();
   for (const it of items) {
-    const ex = explanationOf(it);
+    // Explanation text is built on first read: thunks capture the exact values now.
+    const rateThunks: (() => Explanation['rates'][number])[] = [];
+    const conv: (() => string)[] = [];
+    const ex = new LazyExplanation(it.source, it.label, it.facts, it.inf, rateThunks, conv);
     let exact = new Money(0);
     let tokens = new Money(0);
     let tokenMoney = new Money(0);
@@ -211,13 +201,14 @@ export function ratePeriod(source: PolicySource, input: RatingInput, period: Rat
       if (key === 'ONE_OFF_COST' && o.value.kind === 'number') {
         if (it.kind === 'one-off') {
           exact = exact.plus(o.value.value);
-          ex.rates.push({ key, rate: o.value.value.toFixed(), quantity: '1', unit: 'event', amount: o.value.value.toFixed() });
-        } else ex.conversions.push('ONE_OFF_COST applies to events only; ignored on usage');
+          const fee = o.value.value;
+          rateThunks.push(() => ({ key, rate: fee.toFixed(), quantity: '1', unit: 'event', amount: fee.toFixed() }));
+        } else conv.push(() => 'ONE_OFF_COST applies to events only; ignored on usage');
       }
       if (!b) continue;
       const basis = it.bases[b.basis];
       if (basis === null) {
-        ex.conversions.push(`${key} not applied: ${MISSING_BASIS[b.basis] ?? 'no quantity'}`);
+        conv.push(() => `${key} not applied: ${MISSING_BASIS[b.basis] ?? 'no quantity'}`);
         continue;
       }
       const q = basisValue(basis);
@@ -229,17 +220,19 @@ export function ratePeriod(source: PolicySource, input: RatingInput, period: Rat
         tierSeen.set(k, before.plus(q));
         const t = tierAmount(o.value.mode, o.value.steps, q, before, tierTotals.get(k)!);
         amt = t.amount;
-        ex.conversions.push(`${key}: ${t.detail} ${b.unit}`);
-        ex.rates.push({ key, rate: o.value.mode, quantity: q.toFixed(), unit: b.unit, amount: amt.toFixed() });
+        conv.push(() => `${key}: ${t.detail} ${b.unit}`);
+        const [mode, a] = [o.value.mode, amt];
+        rateThunks.push(() => ({ key, rate: mode, quantity: q.toFixed(), unit: b.unit, amount: a.toFixed() }));
       } else if (o.value.kind === 'number') {
         // price x n / d: multiply first, divide once, so a line is as exact as the skeleton's seconds x price / 3600.
         amt = o.value.value.times(basis.n).div(basis.d);
-        ex.rates.push({ key, rate: o.value.value.toFixed(), quantity: q.toFixed(), unit: b.unit, amount: amt.toFixed() });
+        const [price, a] = [o.value.value, amt];
+        rateThunks.push(() => ({ key, rate: price.toFixed(), quantity: q.toFixed(), unit: b.unit, amount: a.toFixed() }));
         if (isTokens) {
           const r = rate();
           const m = o.value.value.times(basis.n).times(r.perToken).div(basis.d);
           tokenMoney = tokenMoney.plus(m);
-          ex.conversions.push(`${q.toFixed()} ${b.unit} x ${o.value.value.toFixed()} tokens/${b.unit} = ${amt.toFixed()} tokens; x ${r.perToken} ${currency}/token (rate from ${r.from.toISOString()}) = ${m.toFixed()} ${currency}`);
+          conv.push(() => `${q.toFixed()} ${b.unit} x ${price.toFixed()} tokens/${b.unit} = ${a.toFixed()} tokens; x ${r.perToken} ${currency}/token (rate from ${r.from.toISOString()}) = ${m.toFixed()} ${currency}`);
         }
       } else continue;
       if (isTokens) {
@@ -248,14 +241,15 @@ export function ratePeriod(source: PolicySource, input: RatingInput, period: Rat
       } else exact = exact.plus(amt);
     }
     exact = exact.plus(tokenMoney);
-    if (it.kind === 'usage' && it.inf.outcomes.size === 0) ex.conversions.push('no rule priced this usage: 0');
+    if (it.kind === 'usage' && it.inf.outcomes.size === 0) conv.push(() => 'no rule priced this usage: 0');
     let factor = new Money(1);
     if (it.facts['BILLING_MODE'] === 'dynamic') {
       const fv = it.inf.outcomes.get('DYNAMIC_FACTOR');
       const free = it.facts['POOL_FREE'];
       const d = fv ? dynamicFactor(fv.value, typeof free === 'object' ? free : undefined) : { factor: new Money(1), detail: 'dynamic mode, no DYNAMIC_FACTOR rule matched: factor 1 (on-demand price)' };
       factor = d.factor;
-      ex.conversions.push(`${d.detail}: ${exact.toFixed()} x ${factor.toFixed()} = ${exact.times(factor).toFixed()}`);
+      const [od, f] = [exact, factor];
+      conv.push(() => `${d.detail}: ${od.toFixed()} x ${f.toFixed()} = ${od.times(f).toFixed()}`);
     }
     const line: PricedLine = {
       kind: it.kind, projectId: it.projectId, resourceId: it.resourceId, resourceType: it.resourceType, event: it.event, start: it.start, end: it.end,
@@ -264,8 +258,9 @@ export function ratePeriod(source: PolicySource, input: RatingInput, period: Rat
     lines.push(line);
     if (it.projectId !== null) addTotals(totals, it, line, tokens);
     const minSec = it.inf.outcomes.get('MINIMUM_SECONDS');
-    if (it.kind === 'usage' && it.resourceId !== null) {
-      const k = `${it.projectId ?? ''}\u0000${it.resourceId}`;
+    const k = `${it.projectId ?? ''}\u0000${it.resourceId ?? ''}`;
+    // Only resources a MINIMUM_SECONDS rule has applied to are tracked.
+    if (it.kind === 'usage' && it.resourceId !== null && (minSec !== undefined || minTime.has(k))) {
       const m = minTime.get(k);
       const min = minSec?.value.kind === 'number' ? minSec.value.value : m?.min ?? new Money(0);
       minTime.set(k, { min, seconds: (m?.seconds ?? new Money(0)).plus(it.bases.seconds.n), last: line, lastExact: exact.times(factor), lastSeconds: it.bases.seconds.n });
@@ -276,7 +271,8 @@ export function ratePeriod(source: PolicySource, input: RatingInput, period: Rat
     const missing = m.min.minus(m.seconds);
     const exact = m.lastExact.times(missing).div(m.lastSeconds);
     const l = m.last;
-    const ex: Explanation = { ...l.explanation, rates: [], conversions: [`minimum billed time ${m.min.toFixed()} s, used ${m.seconds.toFixed()} s: ${missing.toFixed()} s more at the last window's rate ${m.lastExact.toFixed()} / ${m.lastSeconds.toFixed()} s = ${exact.toFixed()}`] };
+    const e = l.explanation;
+    const ex: Explanation = { source: e.source, policyVersion: e.policyVersion, facts: e.facts, rules: e.rules, shadowed: e.shadowed, rounding: e.rounding, rates: [], conversions: [`minimum billed time ${m.min.toFixed()} s, used ${m.seconds.toFixed()} s: ${missing.toFixed()} s more at the last window's rate ${m.lastExact.toFixed()} / ${m.lastSeconds.toFixed()} s = ${exact.toFixed()}`] };
     const line: PricedLine = { ...l, kind: 'minimum-time', amount: roundLine(exact), onDemandAmount: roundLine(exact), explanation: ex };
     lines.push(line);
     if (l.projectId !== null) totals.get(l.projectId)!.cost = totals.get(l.projectId)!.cost.plus(line.amount);
@@ -294,13 +290,16 @@ function emptyTotals(): ProjectTotals {
 }
 
 function addTotals(totals: Map<string, ProjectTotals>, it: Item, line: PricedLine, tokens: Decimal): void {
-  const t = totals.get(it.projectId!) ?? emptyTotals();
+  let t = totals.get(it.projectId!);
+  if (!t) totals.set(it.projectId!, (t = emptyTotals()));
   const b = it.bases;
-  totals.set(it.projectId!, {
-    seconds: it.kind === 'usage' ? t.seconds.plus(basisValue(b.seconds)) : t.seconds,
-    hours: it.kind === 'usage' ? t.hours.plus(basisValue(b.hours)) : t.hours,
-    cpuHours: b.cpuHours ? t.cpuHours.plus(basisValue(b.cpuHours)) : t.cpuHours, gbHours: b.gbHours ? t.gbHours.plus(basisValue(b.gbHours)) : t.gbHours,
-    units: it.kind === 'usage' && it.facts['METER'] !== 'instance' ? t.units.plus(basisValue(b.units)) : t.units,
-    tokens: t.tokens.plus(tokens), cost: t.cost.plus(line.amount),
-  });
+  if (it.kind === 'usage') {
+    t.seconds = t.seconds.plus(basisValue(b.seconds));
+    t.hours = t.hours.plus(basisValue(b.hours));
+    if (it.facts['METER'] !== 'instance') t.units = t.units.plus(basisValue(b.units));
+  }
+  if (b.cpuHours) t.cpuHours = t.cpuHours.plus(basisValue(b.cpuHours));
+  if (b.gbHours) t.gbHours = t.gbHours.plus(basisValue(b.gbHours));
+  if (!tokens.isZero()) t.tokens = t.tokens.plus(tokens);
+  t.cost = t.cost.plus(line.amount);
 }

@@ -21,37 +21,57 @@ export function isPunct(lx: Lexer, mode: Mode, text: string): boolean {
   return t.type === 'punct' && t.text === text;
 }
 
+/** Most operators in one expression (a bound on tree depth, so nothing recurses without limit). */
+export const MAX_EXPR_OPERATORS = 100;
+
+interface ExprCtx {
+  lx: Lexer;
+  mode: Mode;
+  ops: number;
+}
+
 /** expr = term { ("+"|"-") term } ; term = factor { ("*"|"/") factor } ; factor = NUMBER | "-" factor | "(" expr ")". */
-export function parseExpr(lx: Lexer, mode: Mode, depth = 0): Expr {
-  if (depth > 50) throw fail(lx.peek(mode), [], 'expression nested too deeply (over 50 levels)');
-  let left = parseTerm(lx, mode, depth);
-  while (isPunct(lx, mode, '+') || isPunct(lx, mode, '-')) {
-    const op = lx.next(mode).text as '+' | '-';
-    left = { kind: 'bin', op, left, right: parseTerm(lx, mode, depth) };
+export function parseExpr(lx: Lexer, mode: Mode): Expr {
+  return sum({ lx, mode, ops: 0 });
+}
+
+function count(c: ExprCtx): void {
+  if (++c.ops > MAX_EXPR_OPERATORS) throw fail(c.lx.peek(c.mode), [], `expression too long (over ${MAX_EXPR_OPERATORS} operators or parentheses)`);
+}
+
+function sum(c: ExprCtx): Expr {
+  let left = term(c);
+  while (isPunct(c.lx, c.mode, '+') || isPunct(c.lx, c.mode, '-')) {
+    count(c);
+    const op = c.lx.next(c.mode).text as '+' | '-';
+    left = { kind: 'bin', op, left, right: term(c) };
   }
   return left;
 }
 
-function parseTerm(lx: Lexer, mode: Mode, depth: number): Expr {
-  let left = parseFactor(lx, mode, depth);
-  while (isPunct(lx, mode, '*') || isPunct(lx, mode, '/')) {
-    const op = lx.next(mode).text as '*' | '/';
-    left = { kind: 'bin', op, left, right: parseFactor(lx, mode, depth) };
+function term(c: ExprCtx): Expr {
+  let left = factor(c);
+  while (isPunct(c.lx, c.mode, '*') || isPunct(c.lx, c.mode, '/')) {
+    count(c);
+    const op = c.lx.next(c.mode).text as '*' | '/';
+    left = { kind: 'bin', op, left, right: factor(c) };
   }
   return left;
 }
 
-function parseFactor(lx: Lexer, mode: Mode, depth: number): Expr {
-  const t = lx.peek(mode);
-  if (t.type === 'num') return { kind: 'num', text: lx.next(mode).text };
+function factor(c: ExprCtx): Expr {
+  const t = c.lx.peek(c.mode);
+  if (t.type === 'num') return { kind: 'num', text: c.lx.next(c.mode).text };
   if (t.type === 'punct' && t.text === '-') {
-    lx.next(mode);
-    return { kind: 'neg', arg: parseFactor(lx, mode, depth + 1) };
+    count(c);
+    c.lx.next(c.mode);
+    return { kind: 'neg', arg: factor(c) };
   }
   if (t.type === 'punct' && t.text === '(') {
-    lx.next(mode);
-    const e = parseExpr(lx, mode, depth + 1);
-    expectPunct(lx, mode, ')');
+    count(c);
+    c.lx.next(c.mode);
+    const e = sum(c);
+    expectPunct(c.lx, c.mode, ')');
     return e;
   }
   throw fail(t, ['a number']);
