@@ -230,6 +230,14 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     const csv = readFileSync(await download.path(), 'utf8');
     assert.match(csv, /0\.08/);
     await page.locator('#tally-accounts').screenshot({ path: join(SHOTS, 'horizon-admin-accounts.png') });
+    // Finalizing books the postpaid invoice as a receivable; voiding reverses it.
+    await page.click('#tally-invoice-finalize');
+    await page.waitForSelector('#tally-invoice-detail h3:has-text("(finalized)")');
+    assert.deepEqual(await page.locator('#tally-balance tbody td').allTextContents(), ['0.0000 EUR', '0.0800 EUR', '-0.0800 EUR', 'none']);
+    assert.equal(await page.locator('#tally-invoice-finalize').count(), 0);
+    await page.click('#tally-invoice-void');
+    await page.waitForSelector('#tally-invoice-detail h3:has-text("(void)")');
+    assert.deepEqual(await page.locator('#tally-balance tbody td').allTextContents(), ['0.0000 EUR', '0.0000 EUR', '0.0000 EUR', 'none']);
     await page.close();
   });
 

@@ -39,6 +39,7 @@ export function startAccounts(root: HTMLElement, client: BillingClient, now: () 
   root.hidden = false;
   const fail = (err: unknown): void => renderError(errorBox, explainError(err));
 
+  let current: AccountSummary | undefined;
   const showInvoice = async (id: string): Promise<void> => {
     try {
       const inv = parseInvoice(await client.request('GET', `/v1/invoices/${encodeURIComponent(id)}`));
@@ -48,8 +49,16 @@ export function startAccounts(root: HTMLElement, client: BillingClient, now: () 
         a.click();
         URL.revokeObjectURL(a.href);
       }).catch(fail));
+      // draft → finalized (a postpaid invoice becomes a receivable) → void (reversed); both need an authenticated admin.
+      const actions = (inv.status === 'draft' ? ['finalize', 'void'] : inv.status === 'finalized' ? ['void'] : []).map((action) => {
+        const b = el('button', action === 'finalize' ? 'Finalize' : 'Void', { type: 'button', class: 'btn btn-default btn-xs', id: `tally-invoice-${action}` });
+        b.addEventListener('click', () => void client.request('POST', `/v1/invoices/${encodeURIComponent(id)}/${action}`, {})
+          .then(async () => { if (current) await showAccount(current); await showInvoice(id); })
+          .catch(fail));
+        return b;
+      });
       invoice.replaceChildren(
-        el('h3', `Invoice ${inv.id} (${inv.status}): ${formatMoney(inv.total, inv.currency)}`), csv,
+        el('h3', `Invoice ${inv.id} (${inv.status}): ${formatMoney(inv.total, inv.currency)}`), csv, ...actions,
         el('p', `${inv.period.start} – ${inv.period.end}; policy ${inv.policy}`, { class: 'meta' }),
         table('tally-invoice-lines', ['#', 'Project', 'Description', 'Amount'], (inv.lines ?? []).map((l) => [String(l.line_no), l.project_id ?? '', l.description, formatMoney(l.amount, inv.currency, 6)]), [3]),
       );
@@ -59,6 +68,7 @@ export function startAccounts(root: HTMLElement, client: BillingClient, now: () 
   };
 
   const showAccount = async (summary: AccountSummary): Promise<void> => {
+    current = summary;
     try {
       const [a, entries, invoices] = await Promise.all([
         client.request('GET', `/v1/accounts/${encodeURIComponent(summary.id)}`).then(parseAccount),
