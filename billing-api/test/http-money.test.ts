@@ -129,6 +129,19 @@ describe('pricing policies', () => {
   });
 });
 
+describe('forecast', () => {
+  test('month to date extended linearly to the month end, exactly', async () => {
+    await insertUsage(t.db, [{ project: 'fc', resource: 'vm-f', hour: '2026-11-02T00:00:00Z', seconds: '3600', flavor: 'm1.xlarge', vcpus: 8 }]);
+    const r = await call(strict, 'GET', '/v1/projects/fc/forecast');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    // 0.16 so far; 20 d 10.5 h of 30 d elapsed: 0.16 x 720 / 490.5 = 0.234862... -> 0.2349
+    assert.equal(r.body.month_to_date, '0.1600');
+    assert.equal(r.body.forecast, '0.2349');
+    assert.deepEqual(r.body.period, { start: '2026-11-01T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z' });
+    assert.equal((await call(strict, 'GET', '/v1/projects/fc/forecast?start=x')).body.error.field, 'start');
+  });
+});
+
 describe('documents', () => {
   test('GET /v1/openapi.json is OpenAPI 3.1 listing every route with its policy rule, without a token', async () => {
     const r = await call(strict, 'GET', '/v1/openapi.json');
