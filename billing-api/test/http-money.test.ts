@@ -142,6 +142,24 @@ describe('forecast', () => {
   });
 });
 
+describe('usage group-by', () => {
+  test('grouped by flavor, resource and day, each summing to the total', async () => {
+    await insertUsage(t.db, [
+      { project: 'gb', resource: 'g1', hour: '2026-11-03T00:00:00Z', seconds: '3600', flavor: 'm1.small', vcpus: 1 },
+      { project: 'gb', resource: 'g2', hour: '2026-11-03T01:00:00Z', seconds: '1800', flavor: 'm1.small', vcpus: 1 },
+      { project: 'gb', resource: 'g3', hour: '2026-11-04T00:00:00Z', seconds: '3600', flavor: 'm1.large', vcpus: 4 },
+    ]);
+    const flavor = (await call(strict, 'GET', '/v1/projects/gb/usage?group_by=flavor')).body;
+    assert.deepEqual(flavor.groups, [{ key: 'm1.large', amount: '0.0800', hours: '1' }, { key: 'm1.small', amount: '0.0300', hours: '1.5' }]);
+    assert.equal(flavor.total, '0.1100');
+    const resource = (await call(strict, 'GET', '/v1/projects/gb/usage?group_by=resource')).body;
+    assert.deepEqual(resource.groups.map((g: { key: string }) => g.key), ['g1', 'g2', 'g3']);
+    const day = (await call(strict, 'GET', '/v1/projects/gb/usage?group_by=day&start=2026-11-03T00:00:00Z&end=2026-11-05T00:00:00Z')).body;
+    assert.deepEqual(day.groups, [{ key: '2026-11-03', amount: '0.0300' }, { key: '2026-11-04', amount: '0.0800' }]);
+    assert.equal((await call(strict, 'GET', '/v1/projects/gb/usage?group_by=colour')).body.error.field, 'group_by');
+  });
+});
+
 describe('documents', () => {
   test('GET /v1/openapi.json is OpenAPI 3.1 listing every route with its policy rule, without a token', async () => {
     const r = await call(strict, 'GET', '/v1/openapi.json');

@@ -34,6 +34,33 @@ export function projectsRoutes(routes: RouteSet, deps: ChargesDeps, policy: Acce
     handle: (input) => projectCharges(deps, input),
   });
   routes.add({
+    method: 'GET', path: '/v1/projects/:id/usage', rule: 'billing:usage:get',
+    summary: "A project's running hours and charges grouped by resource, flavor or day (?group_by&start&end)",
+    target: (ctx) => ({ project_id: parseProjectId(ctx.params['id'] ?? '') }),
+    parse: (ctx) => {
+      const { group_by: groupBy = 'resource', ...rest } = ctx.query;
+      if (groupBy !== 'resource' && groupBy !== 'flavor' && groupBy !== 'day') throw new ValidationError('group_by', 'must be one of resource, flavor, day');
+      return { projectId: parseProjectId(ctx.params['id'] ?? ''), groupBy, ...parsePeriodQuery(rest) };
+    },
+    handle: async (input) => {
+      const c = await projectCharges(deps, input);
+      const groups = new Map<string, { hours: Money; amount: Money }>();
+      const add = (key: string, hours: string, amount: string) => {
+        const g = groups.get(key) ?? { hours: new Money(0), amount: new Money(0) };
+        groups.set(key, { hours: g.hours.plus(hours), amount: g.amount.plus(amount) });
+      };
+      if (input.groupBy === 'day') for (const d of c.daily) add(d.date, '0', d.amount);
+      else for (const r of c.resources) add(input.groupBy === 'flavor' ? (r.flavor ?? '(none)') : r.resource_id, r.hours, r.amount);
+      return {
+        project_id: c.project_id, period: c.period, currency: c.currency, policy: c.policy, group_by: input.groupBy,
+        groups: [...groups].sort(([a], [b]) => a.localeCompare(b)).map(([key, g]) => ({
+          key, amount: formatTotal(g.amount), ...(input.groupBy === 'day' ? {} : { hours: g.hours.toFixed() }),
+        })),
+        total: c.total,
+      };
+    },
+  });
+  routes.add({
     method: 'GET', path: '/v1/projects/:id/forecast', rule: 'billing:forecast:get',
     summary: "A project's month-to-date total and its end-of-month forecast at the same average rate",
     target: (ctx) => ({ project_id: parseProjectId(ctx.params['id'] ?? '') }),
