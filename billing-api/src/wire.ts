@@ -47,3 +47,69 @@ export interface ProjectList extends ChargesContext {
 export interface ErrorBody {
   error: { code: string; message: string; field?: string; request_id: string };
 }
+
+/** How an account pays. */
+export type Scheme = 'postpaid' | 'prepaid' | 'continuous';
+
+/** An account as the API shows it. */
+export interface AccountView {
+  id: string;
+  name: string;
+  currency: string;
+  scheme: Scheme;
+  low_balance_threshold: string;
+  projects: string[];
+  balance: Balances;
+  low_balance_alert: { since: string; balance: string } | null;
+  charged_until: string | null;
+}
+
+/** An account's derived balances (decimal strings). */
+export interface Balances {
+  /** Prepaid funds available: minus the wallet's sum. */
+  wallet: string;
+  /** What the account owes: the receivable's sum. */
+  receivable: string;
+  /** wallet − receivable: positive means in credit. */
+  available: string;
+}
+
+/** Invoice states. */
+export type InvoiceStatus = 'draft' | 'finalized' | 'void';
+
+/** An invoice as the API shows it. */
+export interface InvoiceView {
+  id: string;
+  account_id: string;
+  period: { start: string; end: string };
+  status: InvoiceStatus;
+  currency: string;
+  total: string;
+  credited: string;
+  policy: string;
+  created_at: string;
+  finalized_at: string | null;
+  voided_at: string | null;
+  lines: { line_no: number; rated_line_id: string; project_id: string | null; description: string; amount: string }[];
+  credit_notes: { id: string; amount: string; reason: string; created_at: string }[];
+}
+
+/** A stored version, as the API shows it. */
+export interface PolicyVersionView {
+  id: number;
+  name: string;
+  version: number;
+  effective_from: string;
+  created_by: string;
+  created_at: string;
+  source: string;
+}
+
+/** What a run did. */
+export interface RunReport {
+  run_id: string;
+  period: { start: string; end: string };
+  accounts: number;
+  invoices_created: number;
+  invoices_existing: number;
+}

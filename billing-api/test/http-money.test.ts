@@ -129,6 +129,37 @@ describe('pricing policies', () => {
   });
 });
 
+describe('forecast', () => {
+  test('month to date extended linearly to the month end, exactly', async () => {
+    await insertUsage(t.db, [{ project: 'fc', resource: 'vm-f', hour: '2026-11-02T00:00:00Z', seconds: '3600', flavor: 'm1.xlarge', vcpus: 8 }]);
+    const r = await call(strict, 'GET', '/v1/projects/fc/forecast');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    // 0.16 so far; 20 d 10.5 h of 30 d elapsed: 0.16 x 720 / 490.5 = 0.234862... -> 0.2349
+    assert.equal(r.body.month_to_date, '0.1600');
+    assert.equal(r.body.forecast, '0.2349');
+    assert.deepEqual(r.body.period, { start: '2026-11-01T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z' });
+    assert.equal((await call(strict, 'GET', '/v1/projects/fc/forecast?start=x')).body.error.field, 'start');
+  });
+});
+
+describe('usage group-by', () => {
+  test('grouped by flavor, resource and day, each summing to the total', async () => {
+    await insertUsage(t.db, [
+      { project: 'gb', resource: 'g1', hour: '2026-11-03T00:00:00Z', seconds: '3600', flavor: 'm1.small', vcpus: 1 },
+      { project: 'gb', resource: 'g2', hour: '2026-11-03T01:00:00Z', seconds: '1800', flavor: 'm1.small', vcpus: 1 },
+      { project: 'gb', resource: 'g3', hour: '2026-11-04T00:00:00Z', seconds: '3600', flavor: 'm1.large', vcpus: 4 },
+    ]);
+    const flavor = (await call(strict, 'GET', '/v1/projects/gb/usage?group_by=flavor')).body;
+    assert.deepEqual(flavor.groups, [{ key: 'm1.large', amount: '0.0800', hours: '1' }, { key: 'm1.small', amount: '0.0300', hours: '1.5' }]);
+    assert.equal(flavor.total, '0.1100');
+    const resource = (await call(strict, 'GET', '/v1/projects/gb/usage?group_by=resource')).body;
+    assert.deepEqual(resource.groups.map((g: { key: string }) => g.key), ['g1', 'g2', 'g3']);
+    const day = (await call(strict, 'GET', '/v1/projects/gb/usage?group_by=day&start=2026-11-03T00:00:00Z&end=2026-11-05T00:00:00Z')).body;
+    assert.deepEqual(day.groups, [{ key: '2026-11-03', amount: '0.0300' }, { key: '2026-11-04', amount: '0.0800' }]);
+    assert.equal((await call(strict, 'GET', '/v1/projects/gb/usage?group_by=colour')).body.error.field, 'group_by');
+  });
+});
+
 describe('documents', () => {
   test('GET /v1/openapi.json is OpenAPI 3.1 listing every route with its policy rule, without a token', async () => {
     const r = await call(strict, 'GET', '/v1/openapi.json');

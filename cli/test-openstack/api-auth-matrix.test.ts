@@ -28,6 +28,8 @@ const ADMIN = 'YY NN NN NN';
 const EXPECTED: Record<string, { expect: string; req: (s: Scope, inv: Record<Scope, string>) => { path: string; body?: unknown } }> = {
   'GET /v1/projects': { expect: A, req: () => ({ path: '/v1/projects' }) },
   'GET /v1/projects/:id/charges': { expect: OWN, req: (s) => ({ path: `/v1/projects/${PROJ[s]}/charges` }) },
+  'GET /v1/projects/:id/usage': { expect: OWN, req: (s) => ({ path: `/v1/projects/${PROJ[s]}/usage?group_by=flavor` }) },
+  'GET /v1/projects/:id/forecast': { expect: OWN, req: (s) => ({ path: `/v1/projects/${PROJ[s]}/forecast` }) },
   'GET /v1/pricing-policies': { expect: A, req: () => ({ path: '/v1/pricing-policies' }) },
   'GET /v1/pricing-policies/:name': { expect: A, req: () => ({ path: '/v1/pricing-policies/std' }) },
   'POST /v1/pricing-policies': { expect: ADMIN, req: (s) => ({ path: '/v1/pricing-policies', body: { name: `m-${s}-${Math.random().toString(36).slice(2, 8)}`, source: POLICY } }) },

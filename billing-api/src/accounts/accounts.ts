@@ -10,23 +10,11 @@ import { TallyError, type Knex } from '@tally/common';
 import { Money } from '../rating.js';
 import { audit, type Actor } from '../audit.js';
 import { NotFoundError } from '../http-errors.js';
-import { balances, post, type Balances } from './ledger.js';
+import { balances, post } from './ledger.js';
+import type { Scheme, AccountView } from '../wire.js';
 
-/** How an account pays. */
-export type Scheme = 'postpaid' | 'prepaid' | 'continuous';
+export type { Scheme, AccountView } from '../wire.js';
 
-/** An account as the API shows it. */
-export interface AccountView {
-  id: string;
-  name: string;
-  currency: string;
-  scheme: Scheme;
-  low_balance_threshold: string;
-  projects: string[];
-  balance: Balances;
-  low_balance_alert: { since: string; balance: string } | null;
-  charged_until: string | null;
-}
 
 /** A write that conflicts with existing data (409). */
 export class ConflictError extends TallyError {

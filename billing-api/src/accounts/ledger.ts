@@ -10,6 +10,7 @@
  */
 import { TallyError, type Knex } from '@tally/common';
 import { Money } from '../rating.js';
+import type { Balances } from '../wire.js';
 
 /** A ledger book. */
 export type Book = 'cash' | 'revenue' | 'wallet' | 'receivable';
@@ -51,15 +52,7 @@ export async function post(trx: Knex.Transaction | Knex, key: string, kind: stri
   return { txnId, created: true };
 }
 
-/** An account's derived balances (decimal strings). */
-export interface Balances {
-  /** Prepaid funds available: minus the wallet's sum. */
-  wallet: string;
-  /** What the account owes: the receivable's sum. */
-  receivable: string;
-  /** wallet − receivable: positive means in credit. */
-  available: string;
-}
+export type { Balances } from '../wire.js';
 
 /** Balances of one account, from its entries. */
 export async function balances(db: Knex | Knex.Transaction, accountId: string): Promise<Balances> {

@@ -34,6 +34,8 @@ export const RULE_DEFAULTS: readonly RuleDefault[] = [
   base('authenticated_admin', 'rule:admin and authenticated:True', 'Admin with a validated Keystone token (never a noauth caller).'),
   op('billing:projects:list', 'rule:any_role', 'List projects with month-to-date totals (non-admins see their own project only).', 'GET /v1/projects'),
   op('billing:charges:get', 'rule:admin_or_reader', "A project's charges for a period.", 'GET /v1/projects/{project_id}/charges'),
+  op('billing:usage:get', 'rule:admin_or_reader', "A project's usage and charges grouped by resource, flavor or day.", 'GET /v1/projects/{project_id}/usage'),
+  op('billing:forecast:get', 'rule:admin_or_reader', "A project's month-to-date total and end-of-month forecast.", 'GET /v1/projects/{project_id}/forecast'),
   op('billing:policies:list', 'rule:any_role', 'List pricing policies and their versions.', 'GET /v1/pricing-policies', 'GET /v1/pricing-policies/{name}'),
   op('billing:policies:write', 'rule:admin', 'Add, modify or delete a pricing policy.', 'POST /v1/pricing-policies', 'PUT /v1/pricing-policies/{name}', 'DELETE /v1/pricing-policies/{name}'),
   op('billing:policies:validate', 'rule:admin', 'Validate or simulate a draft pricing policy.', 'POST /v1/pricing-policies/validate', 'POST /v1/pricing-policies/simulate'),

@@ -12,26 +12,10 @@ import { audit, type Actor } from '../audit.js';
 import { NotFoundError } from '../http-errors.js';
 import { ConflictError } from '../accounts/accounts.js';
 import { post } from '../accounts/ledger.js';
+import type { InvoiceStatus, InvoiceView } from '../wire.js';
 
-/** Invoice states. */
-export type InvoiceStatus = 'draft' | 'finalized' | 'void';
+export type { InvoiceStatus, InvoiceView } from '../wire.js';
 
-/** An invoice as the API shows it. */
-export interface InvoiceView {
-  id: string;
-  account_id: string;
-  period: { start: string; end: string };
-  status: InvoiceStatus;
-  currency: string;
-  total: string;
-  credited: string;
-  policy: string;
-  created_at: string;
-  finalized_at: string | null;
-  voided_at: string | null;
-  lines: { line_no: number; rated_line_id: string; project_id: string | null; description: string; amount: string }[];
-  credit_notes: { id: string; amount: string; reason: string; created_at: string }[];
-}
 
 interface Row {
   id: string; account_id: string; period_start: Date; period_end: Date; status: InvoiceStatus; currency: string; total: string; policy: string;

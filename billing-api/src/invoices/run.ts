@@ -11,6 +11,7 @@ import { rateProjects, usageOf } from './rate-account.js';
 import { chargeWallet } from '../accounts/charge.js';
 import type { PolicyVersion, PricedLine, UsageInput } from '../pricing/index.js';
 import { policyVersions } from '../policies/store.js';
+import type { RunReport } from '../wire.js';
 
 /** The invoice id of an account and period (stable across reruns and replicas). */
 export function invoiceId(accountId: string, start: Date, end: Date): string {
@@ -87,14 +88,7 @@ export const RUN_CONCURRENCY = 4;
 /** Accounts per batch transaction. */
 export const RUN_BATCH = 100;
 
-/** What a run did. */
-export interface RunReport {
-  run_id: string;
-  period: { start: string; end: string };
-  accounts: number;
-  invoices_created: number;
-  invoices_existing: number;
-}
+export type { RunReport } from '../wire.js';
 
 /**
  * Run billing for a period: debit prepaid/continuous wallets up to its end,

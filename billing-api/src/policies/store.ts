@@ -6,17 +6,9 @@
 import { TallyError, ValidationError, type Knex } from '@tally/common';
 import { compilePolicy, parsePolicy, PolicyCompileError, DEFAULT_POLICY_TEXT, formatIssue, type CompiledPolicy, type PolicyIssue, type PolicyVersion } from '../pricing/index.js';
 import { audit, type Actor } from '../audit.js';
+import type { PolicyVersionView } from '../wire.js';
 
-/** A stored version, as the API shows it. */
-export interface PolicyVersionView {
-  id: number;
-  name: string;
-  version: number;
-  effective_from: string;
-  created_by: string;
-  created_at: string;
-  source: string;
-}
+export type { PolicyVersionView } from '../wire.js';
 
 interface Row {
   id: number;
