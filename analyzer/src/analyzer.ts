@@ -104,7 +104,13 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
   const probe = setInterval(() => {
     if (probing) return;
     probing = true;
-    deps.bus.queueDepth(opts.analyzerQueue).then(
+    // A probe caught by the connection's death may never settle: a time limit counts it as failed.
+    const limitMs = Math.max(1000, 2 * (opts.busCheckInterval ?? 2000));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`bus probe unanswered after ${limitMs} ms`)), limitMs);
+    });
+    Promise.race([deps.bus.queueDepth(opts.analyzerQueue), timeout]).then(
       () => (failures = 0),
       (e: unknown) => {
         if (++failures === 2) {
@@ -112,7 +118,10 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
           signalLost(e instanceof Error ? e : new Error(String(e)));
         }
       },
-    ).finally(() => (probing = false));
+    ).finally(() => {
+      clearTimeout(timer);
+      probing = false;
+    });
   }, opts.busCheckInterval ?? 2000);
   probe.unref();
   return {
