@@ -7,6 +7,9 @@
  * the next operation (publish, declare, consume, …) opens a new connection, so
  * a producer that retries (the polling agent's journal) resumes once the broker
  * is back. Consumers of the lost connection are not re-established.
+ *
+ * Order: publishes reach the broker in call order, and a failed publish fails
+ * every publish called before the failure and not yet sent (see `publish`).
  */
 import amqplib from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
@@ -22,6 +25,10 @@ export class AmqpBus implements Bus {
   private closing = false;
   private current: ChannelModel | undefined;
   private reconnecting: Promise<ChannelModel> | undefined;
+  /** Settles when the last publish called has been sent (or has failed); see {@link publish}. */
+  private publishTurn: Promise<void> = Promise.resolve();
+  /** Bumped by every failed publish; publishes called before the bump are not sent. */
+  private publishEpoch = 0;
 
   private constructor(conn: ChannelModel, private readonly url: string, private readonly log: Logger) {
     const u = new URL(url);
@@ -101,26 +108,68 @@ export class AmqpBus implements Bus {
     for (const b of spec.bindings) await ch.bindQueue(spec.name, b.exchange.name, b.routingKey);
   }
 
+  /**
+   * Publishes go onto the wire strictly in call order, on one confirm channel:
+   * each waits for the one called before it to be handed to a channel (or to
+   * fail) before it declares, picks the channel and sends. Without this,
+   * concurrent publishes on a fresh connection (every reconnect clears the
+   * declared set) raced through their own exchange declarations and confirm
+   * channels and reached the broker in any order.
+   *
+   * A failure fences: when a publish fails (not sent, nacked, or lost with its
+   * channel), every publish called before that failure and not yet sent fails
+   * too instead of going out on a new connection ahead of the failed one, so
+   * a caller that retries from its first failure (the agent's journal) never
+   * has a later message delivered before an earlier one.
+   */
   async publish(msg: OutgoingMessage): Promise<void> {
-    await this.declareExchange(msg.exchange);
-    const ch = await this.confirmChannel();
+    const epoch = this.publishEpoch;
+    const fence = (): void => {
+      if (this.publishEpoch === epoch) this.publishEpoch++;
+    };
+    const previous = this.publishTurn;
+    let sent!: () => void;
+    this.publishTurn = new Promise<void>((resolve) => { sent = resolve; });
+    let confirmed: Promise<void>;
+    try {
+      await previous;
+      if (this.publishEpoch !== epoch) throw new UnavailableError('amqp', 'publish not sent: an earlier publish failed (publishes stay in order)');
+      await this.declareExchange(msg.exchange);
+      const ch = await this.confirmChannel();
+      confirmed = AmqpBus.send(ch, msg, fence);
+    } catch (e) {
+      fence();
+      throw e;
+    } finally {
+      sent();
+    }
+    await confirmed;
+  }
+
+  /** Hand `msg` to `ch`; resolves on the broker's confirm, calls `onFail` before rejecting. */
+  private static send(ch: ConfirmChannel, msg: OutgoingMessage, onFail: () => void): Promise<void> {
     const p = msg.properties ?? {};
-    await new Promise<void>((resolve, reject) => {
-      ch.publish(
-        msg.exchange.name,
-        msg.routingKey,
-        msg.body,
-        {
-          contentType: p.contentType,
-          contentEncoding: p.contentEncoding,
-          headers: p.headers ?? {},
-          deliveryMode: p.deliveryMode,
-          priority: p.priority,
-          messageId: p.messageId,
-          mandatory: false,
-        },
-        (err: unknown) => (err ? reject(new UnavailableError('amqp', 'publish not confirmed', err)) : resolve()),
-      );
+    return new Promise<void>((resolve, reject) => {
+      const options = {
+        contentType: p.contentType,
+        contentEncoding: p.contentEncoding,
+        headers: p.headers ?? {},
+        deliveryMode: p.deliveryMode,
+        priority: p.priority,
+        messageId: p.messageId,
+        mandatory: false,
+      };
+      try {
+        ch.publish(msg.exchange.name, msg.routingKey, msg.body, options, (err: unknown) => {
+          if (!err) return resolve();
+          onFail();
+          reject(new UnavailableError('amqp', 'publish not confirmed', err));
+        });
+      } catch (err) {
+        // The channel closed under us (amqplib throws synchronously).
+        onFail();
+        reject(new UnavailableError('amqp', 'publish not sent', err));
+      }
     });
   }
 

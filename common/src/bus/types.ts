@@ -73,6 +73,8 @@ export interface Bus {
   /**
    * Publish one message; resolves once the broker has confirmed it (publisher
    * confirms), rejects if it cannot be confirmed. The exchange is declared first.
+   * Concurrent publishes are sent in call order; once one fails, those called
+   * before the failure that are not yet sent fail too (never sent ahead of it).
    */
   publish(msg: OutgoingMessage): Promise<void>;
   /** Declare `queue` and consume it; handlers may run concurrently up to `prefetch`. */
