@@ -124,6 +124,8 @@ export interface RunReport {
 /** A resource's billing mode: `GET /v1/projects/:id/billing-modes`, `PUT .../resources/:rid/billing-mode`. */
 export interface ResourceModeView {
   resource_id: string;
+  /** The latest display name in its usage (listings; null when none was seen, and in write answers). */
+  display_name: string | null;
   project_id: string;
   mode: BillingMode;
   pool: string | null;

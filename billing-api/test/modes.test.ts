@@ -45,7 +45,7 @@ async function call(path: string, method = 'GET', body?: unknown, type = 'applic
 describe('billing modes and pools', () => {
   test('a resource is on-demand until set; setting it is audited', async () => {
     const list = await call('/v1/projects/proj-b/billing-modes');
-    assert.deepEqual(list.body.resources.map((r: any) => [r.resource_id, r.mode, r.pool]), [['vm-4', 'on-demand', null], ['vm-5', 'on-demand', null]]);
+    assert.deepEqual(list.body.resources.map((r: any) => [r.resource_id, r.display_name, r.mode, r.pool]), [['vm-4', 'vm-4', 'on-demand', null], ['vm-5', 'vm-5', 'on-demand', null]]);
     const put = await call('/v1/projects/proj-b/resources/vm-5/billing-mode', 'PUT', { mode: 'dynamic' });
     assert.equal(put.status, 200, JSON.stringify(put.body));
     assert.equal(put.body.mode, 'dynamic');

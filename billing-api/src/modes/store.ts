@@ -31,8 +31,8 @@ interface ModeRow {
   updated_at: Date;
 }
 
-const view = (r: ModeRow): ResourceModeView => ({
-  resource_id: r.resource_id, project_id: r.project_id, mode: r.mode, pool: r.pool, updated_by: r.updated_by, updated_at: r.updated_at.toISOString(),
+const view = (r: ModeRow, displayName: string | null = null): ResourceModeView => ({
+  resource_id: r.resource_id, display_name: displayName, project_id: r.project_id, mode: r.mode, pool: r.pool, updated_by: r.updated_by, updated_at: r.updated_at.toISOString(),
 });
 
 /** What rating reads for these resources: their modes and pools, and the capacity series of those pools. */
@@ -85,11 +85,13 @@ export async function setModes(db: Knex, actor: Actor, projectId: string, change
 
 /** A project's resources with their modes: every resource with a stored mode or with usage since `since`. */
 export async function listModes(db: Knex, projectId: string, since: Date): Promise<ResourceModeView[]> {
+  const seen = (await db('usage_records').where({ project_id: projectId }).where('window_start', '>=', since).groupBy('resource_id')
+    .select('resource_id', db.raw('(array_agg(display_name ORDER BY window_start DESC) FILTER (WHERE display_name IS NOT NULL))[1] AS display_name'))) as { resource_id: string; display_name: string | null }[];
+  const names = new Map(seen.map((s) => [s.resource_id, s.display_name]));
   const rows = (await db('resource_billing_modes').where({ project_id: projectId })) as ModeRow[];
-  const byId = new Map(rows.map((r) => [r.resource_id, view(r)]));
-  const seen = (await db('usage_records').where({ project_id: projectId }).where('window_start', '>=', since).distinct('resource_id')) as { resource_id: string }[];
+  const byId = new Map(rows.map((r) => [r.resource_id, view(r, names.get(r.resource_id) ?? null)]));
   for (const s of seen) {
-    if (!byId.has(s.resource_id)) byId.set(s.resource_id, { resource_id: s.resource_id, project_id: projectId, mode: 'on-demand', pool: null, updated_by: null, updated_at: null });
+    if (!byId.has(s.resource_id)) byId.set(s.resource_id, { resource_id: s.resource_id, display_name: s.display_name, project_id: projectId, mode: 'on-demand', pool: null, updated_by: null, updated_at: null });
   }
   return [...byId.values()].sort((a, b) => a.resource_id.localeCompare(b.resource_id));
 }

@@ -36,7 +36,7 @@ export function startModes(root: HTMLElement, client: BillingClient, projectId: 
     for (const r of resources) {
       const row = body.insertRow();
       row.dataset['resource'] = r.resource_id;
-      row.appendChild(el('td', r.resource_id));
+      row.appendChild(el('td', r.display_name ? `${r.display_name} (${r.resource_id})` : r.resource_id));
       const mode = el('select', undefined, { class: 'tally-mode-select form-control input-sm', 'aria-label': `Billing mode of ${r.resource_id}` });
       for (const m of MODES) mode.appendChild(el('option', m, { value: m }));
       mode.value = r.mode;
