@@ -15,6 +15,7 @@ import { policyRoutes } from './api/v1/policies/routes.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { accountRoutes } from './api/v1/accounts/routes.js';
+import { modeRoutes } from './api/v1/modes/routes.js';
 
 export type { AuthStrategy } from './auth/middleware.js';
 
@@ -103,6 +104,7 @@ export function createApp(deps: AppDeps): TallyApp {
   projectsRoutes(routes, { db: deps.db, clock }, policy);
   policyRoutes(routes, { db: deps.db, clock });
   accountRoutes(routes, { db: deps.db, log: deps.log, clock });
+  modeRoutes(routes, { db: deps.db, clock });
   (app as TallyApp).routes = routes.specs;
   app.use(v1.routes());
   app.use(v1.allowedMethods({ throw: true }));

@@ -1,16 +1,17 @@
 /**
- * Use cases: the charges of one project, and every project with its total.
- * Usage is summed in SQL (per resource, flavor and UTC day) and rated in TypeScript.
+ * Use cases: the charges of one project, and every project with its total, month to
+ * date or over a period. Rated exactly like invoices: the pricing core's `ratePeriod`
+ * with every live stored policy version (the built-in default DSL policy where none
+ * is stored), the resources' billing modes and the pools' free capacity.
  */
 import type { Knex } from '@tally/common';
 import { resolvePeriod, utcDays, type Period } from './period.js';
-import { loadPolicyAt, type StoredPolicy } from './policy.js';
-import {
-  formatHours, formatLine, formatPrice, formatTotal, Money, rateLine, ROUNDING, sum,
-  type RatedLine,
-} from './rating.js';
-import { dailyUsage, type DailyUsage } from './usage.js';
-import type { ChargesContext, ProjectCharges, ProjectList, ResourceCharge } from './wire.js';
+import { ratePeriod, versionAt, type PolicyVersion, type PricedLine, type RatingInput } from './pricing/index.js';
+import { policyVersions } from './policies/store.js';
+import { formatHours, formatLine, formatPrice, formatTotal, Money, ROUNDING, sum } from './rating.js';
+import { periodUsage } from './usage.js';
+import { ratingFacts } from './modes/store.js';
+import type { ChargesContext, PriceBasis, ProjectCharges, ProjectList, ResourceCharge } from './wire.js';
 
 /** What the charge use cases need. */
 export interface ChargesDeps {
@@ -27,83 +28,135 @@ export interface PeriodQuery {
 
 export type { ChargesContext, ResourceCharge, ProjectCharges, ProjectList } from './wire.js';
 
+/** The EVENT of instance usage (running seconds). */
+const INSTANCE_EVENT = 'VM Assignment';
+
 interface Rated {
-  usage: DailyUsage;
-  line: RatedLine;
+  period: Period;
+  versions: PolicyVersion[];
+  lines: PricedLine[];
+  input: RatingInput;
+  names: Map<string, string | null>;
+  now: Date;
 }
 
-async function rate(deps: ChargesDeps, query: PeriodQuery, projectId?: string): Promise<{ period: Period; policy: StoredPolicy; rated: Rated[] }> {
+async function rate(deps: ChargesDeps, query: PeriodQuery, projectId?: string): Promise<Rated> {
   const now = deps.clock();
   const period = resolvePeriod(now, query);
-  // The policy in effect at the end of the period (or now, for a period still running).
-  const policy = await loadPolicyAt(deps.db, period.end.getTime() < now.getTime() ? period.end : now);
-  const usage = await dailyUsage(deps.db, period, projectId);
-  const rated = usage.map((u) => ({ usage: u, line: rateLine(policy, u) }));
-  return { period, policy, rated };
+  const versions = await policyVersions(deps.db);
+  const { usage, names } = await periodUsage(deps.db, period, projectId);
+  const facts = await ratingFacts(deps.db, [...new Set(usage.map((u) => u.resourceId))]);
+  const input: RatingInput = { usage, ...facts, ...(projectId === undefined ? {} : { projects: [projectId] }) };
+  return { period, versions, lines: ratePeriod(versions, input, period).lines, input, names, now };
 }
 
-function context(period: Period, policy: StoredPolicy): ChargesContext {
+/** `name vN` (a stored version or the built-in `default v0`) as `{name, version}`. */
+function policyId(label: string | null): { name: string; version: number } {
+  const m = /^(.*) v(\d+)$/.exec(label ?? '');
+  return m ? { name: m[1]!, version: Number(m[2]) } : { name: label ?? 'default', version: 0 };
+}
+
+function context(r: Rated): ChargesContext {
+  // The version in force at the period's last instant (or now, for a period still running).
+  const at = new Date(Math.min(r.period.end.getTime(), r.now.getTime() + 1) - 1);
+  const { policy, label } = versionAt(r.versions, at);
   return {
-    period: { start: period.start.toISOString(), end: period.end.toISOString() },
+    period: { start: r.period.start.toISOString(), end: r.period.end.toISOString() },
     currency: policy.currency,
-    policy: { name: policy.name, version: policy.version },
+    policy: policyId(label),
     rounding: ROUNDING,
   };
 }
 
-/** The charges of one project over a period: total, per resource, per day. */
+/** Usage lines shown per resource: instance usage, and other meters only when a rule priced them. */
+function shown(l: PricedLine): boolean {
+  if (l.kind !== 'usage' && l.kind !== 'minimum-time') return false;
+  return l.event === INSTANCE_EVENT || !l.onDemandAmount.isZero();
+}
+
+/** The unit price of a group of lines, from the first line's explanation. */
+function unitPriceOf(first: PricedLine, vcpus: number | null, onDemand: Money, hours: Money): { perHour: Money; basis: PriceBasis } {
+  const rates = first.explanation.rates.filter((x) => x.key !== 'ONE_OFF_COST');
+  if (rates.length === 0) return { perHour: new Money(0), basis: 'unpriced' };
+  if (rates.length === 1 && rates[0]!.key === 'COST_PER_HOUR' && first.event === INSTANCE_EVENT) return { perHour: new Money(rates[0]!.rate), basis: 'flavor' };
+  if (rates.length === 1 && rates[0]!.key === 'COST_PER_CPU_HOUR' && vcpus !== null) return { perHour: new Money(rates[0]!.rate).times(vcpus), basis: 'vcpu' };
+  return { perHour: hours.isZero() ? new Money(0) : onDemand.div(hours).toDecimalPlaces(6), basis: 'policy' };
+}
+
+/** The charges of one project over a period: total, per resource, per day, and period-level lines. */
 export async function projectCharges(deps: ChargesDeps, input: PeriodQuery & { projectId: string }): Promise<ProjectCharges> {
-  const { period, policy, rated } = await rate(deps, input, input.projectId);
-  const byResource = new Map<string, Rated[]>();
-  for (const r of rated) {
-    const key = JSON.stringify([r.usage.resourceId, r.usage.flavorName, r.usage.vcpus]);
-    const list = byResource.get(key) ?? [];
-    list.push(r);
-    byResource.set(key, list);
+  const r = await rate(deps, input, input.projectId);
+  const lines = r.lines.filter((l) => l.projectId === input.projectId);
+  // Hours and vCPUs per resource, flavor and event, from the usage records.
+  const seconds = new Map<string, { s: Money; vcpus: number | null }>();
+  for (const u of r.input.usage) {
+    const k = JSON.stringify([u.resourceId, u.flavorName, u.meter === 'instance' ? INSTANCE_EVENT : u.meter]);
+    const s = u.unit === 's' ? new Money(u.quantity) : new Money(u.windowEnd.getTime() - u.windowStart.getTime()).div(1000);
+    const g = seconds.get(k);
+    seconds.set(k, { s: (g?.s ?? new Money(0)).plus(s), vcpus: u.vcpus ?? g?.vcpus ?? null });
   }
+  const groups = new Map<string, PricedLine[]>();
+  for (const l of lines.filter(shown)) {
+    const k = JSON.stringify([l.resourceId, l.resourceType, l.event]);
+    groups.set(k, [...(groups.get(k) ?? []), l]);
+  }
+  const modes = r.input.resources ?? {};
   const resources: ResourceCharge[] = [];
   const unpriced = new Set<string>();
-  for (const lines of byResource.values()) {
-    const first = lines[0] as Rated;
-    const last = lines[lines.length - 1] as Rated;
-    if (first.line.unitPrice.basis === 'unpriced') unpriced.add(first.usage.resourceId);
+  for (const [k, group] of groups) {
+    const first = group[0]!;
+    const g = seconds.get(k) ?? { s: new Money(0), vcpus: null };
+    const hours = g.s.div(3600);
+    const price = unitPriceOf(first, g.vcpus, sum(group.map((l) => l.onDemandAmount)), hours);
+    if (price.basis === 'unpriced') unpriced.add(first.resourceId!);
     resources.push({
-      resource_id: first.usage.resourceId,
-      display_name: last.usage.displayName,
-      flavor: first.usage.flavorName,
-      vcpus: first.usage.vcpus,
-      hours: formatHours(sum(lines.map((l) => new Money(l.usage.seconds))).div(3600)),
-      unit_price: formatPrice(first.line.unitPrice.perHour),
-      price_basis: first.line.unitPrice.basis,
-      amount: formatLine(sum(lines.map((l) => l.line.amount))),
+      resource_id: first.resourceId!,
+      display_name: r.names.get(first.resourceId!) ?? null,
+      flavor: first.resourceType,
+      vcpus: g.vcpus,
+      hours: formatHours(hours),
+      unit_price: formatPrice(price.perHour),
+      price_basis: price.basis,
+      billing_mode: modes[first.resourceId!]?.billingMode ?? 'on-demand',
+      amount: formatLine(sum(group.map((l) => l.amount))),
     });
   }
   // Most expensive first; ties by id, so the order is stable between refreshes.
   resources.sort((a, b) => new Money(b.amount).comparedTo(a.amount) || a.resource_id.localeCompare(b.resource_id));
-  const perDay = new Map<string, Money>(utcDays(period).map((d) => [d, new Money(0)]));
-  for (const r of rated) perDay.set(r.usage.day, (perDay.get(r.usage.day) ?? new Money(0)).plus(r.line.amount));
+  const perDay = new Map<string, Money>(utcDays(r.period).map((d) => [d, new Money(0)]));
+  const adjustments: ProjectCharges['adjustments'] = [];
+  for (const l of lines) {
+    if (l.kind === 'recurring' || l.kind === 'discount' || l.kind === 'minimum-charge') {
+      adjustments.push({ kind: l.kind, amount: formatLine(l.amount) });
+      continue;
+    }
+    const day = l.start.toISOString().slice(0, 10);
+    perDay.set(day, (perDay.get(day) ?? new Money(0)).plus(l.amount));
+  }
   return {
     project_id: input.projectId,
-    ...context(period, policy),
-    total: formatTotal(sum(rated.map((r) => r.line.amount))),
+    ...context(r),
+    total: formatTotal(sum(lines.map((l) => l.amount))),
     resources,
     daily: [...perDay].map(([date, amount]) => ({ date, amount: formatLine(amount) })),
+    adjustments,
     unpriced_resources: [...unpriced].sort(),
   };
 }
 
-/** Every project with usage in the period, with its total (same rounding as projectCharges). */
+/** Every project with usage in the period, with its total (same rating as projectCharges). */
 export async function listProjects(deps: ChargesDeps, input: PeriodQuery): Promise<ProjectList> {
-  const { period, policy, rated } = await rate(deps, input);
+  const r = await rate(deps, input);
   const byProject = new Map<string, { amounts: Money[]; resources: Set<string> }>();
-  for (const r of rated) {
-    const p = byProject.get(r.usage.projectId) ?? { amounts: [], resources: new Set<string>() };
-    p.amounts.push(r.line.amount);
-    p.resources.add(r.usage.resourceId);
-    byProject.set(r.usage.projectId, p);
+  for (const l of r.lines) {
+    if (l.projectId === null) continue;
+    const p = byProject.get(l.projectId) ?? { amounts: [], resources: new Set<string>() };
+    p.amounts.push(l.amount);
+    if (l.resourceId !== null && shown(l)) p.resources.add(l.resourceId);
+    byProject.set(l.projectId, p);
   }
   return {
-    ...context(period, policy),
-    projects: [...byProject].map(([projectId, p]) => ({ project_id: projectId, total: formatTotal(sum(p.amounts)), resources: p.resources.size })),
+    ...context(r),
+    projects: [...byProject].sort(([a], [b]) => a.localeCompare(b)).map(([projectId, p]) => ({ project_id: projectId, total: formatTotal(sum(p.amounts)), resources: p.resources.size })),
   };
 }

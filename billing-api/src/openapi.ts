@@ -16,7 +16,7 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
   for (const r of routes) {
     const path = r.path.replace(/:([A-Za-z_]+)/g, '{$1}');
     const params = [...r.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } }));
-    const ok = r.method === 'DELETE' ? '204' : r.method === 'GET' || r.path.endsWith('/validate') || r.path.endsWith('/simulate') || r.path.endsWith('/quotes') || r.path.endsWith('/finalize') || r.path.endsWith('/void') ? '200' : '201';
+    const ok = r.status !== undefined ? String(r.status) : r.method === 'DELETE' ? '204' : r.method === 'GET' || r.path.endsWith('/validate') || r.path.endsWith('/simulate') || r.path.endsWith('/quotes') || r.path.endsWith('/finalize') || r.path.endsWith('/void') ? '200' : '201';
     const responses: Record<string, unknown> = { [ok]: { description: 'Success' } };
     for (const [code, description] of Object.entries(ERROR_CODES)) responses[code] = { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
     (paths[path] ??= {})[r.method.toLowerCase()] = {

@@ -5,6 +5,7 @@
 import { TallyError, type Knex, type Migration } from '@tally/common';
 import { DEFAULT_POLICY, parsePricingDocument, type PricingPolicy } from './rating.js';
 import { moneyMigrations } from './accounts/schema.js';
+import { modesMigrations } from './modes/schema.js';
 
 /** A stored pricing policy. */
 export interface StoredPolicy extends PricingPolicy {
@@ -50,7 +51,7 @@ const createPricingPolicies: Migration = {
 };
 
 /** billing-api's migrations, in order; run them with `migrate` from `@tally/common`. */
-export const billingMigrations: Migration[] = [createPricingPolicies, ...moneyMigrations];
+export const billingMigrations: Migration[] = [createPricingPolicies, ...moneyMigrations, ...modesMigrations];
 
 interface PolicyRow {
   id: number;

@@ -1,66 +1,53 @@
 /**
- * Reads `usage_records` (owned and written by the analyzer) and sums them in SQL
- * into rating units: one row per project, resource, flavor and UTC day.
+ * Reads `usage_records` (owned and written by the analyzer) for the month-to-date
+ * views: the records of a period as the pricing core's `UsageInput`, and each
+ * resource's latest display name.
  */
 import type { Knex } from '@tally/common';
+import type { UsageInput } from './pricing/index.js';
 import type { Period } from './period.js';
 
-/** The meter whose quantity is running seconds; the only one rated so far. */
+/** The meter whose quantity is running seconds. */
 export const INSTANCE_METER = 'instance';
 
-/** Running seconds of one resource under one flavor on one UTC day. */
-export interface DailyUsage {
-  projectId: string;
-  resourceId: string;
-  /** The latest display name seen in the span. */
-  displayName: string | null;
-  flavorName: string | null;
-  vcpus: number | null;
-  /** YYYY-MM-DD (UTC). */
-  day: string;
-  /** Decimal string (numeric sum), never a JS number. */
-  seconds: string;
+/** The usage of a period, ready for `ratePeriod`. */
+export interface PeriodUsage {
+  usage: UsageInput[];
+  /** Resource id -> its latest display name in the period (null when none was seen). */
+  names: Map<string, string | null>;
 }
 
 interface Row {
-  project_id: string;
+  window_start: Date;
+  window_end: Date;
   resource_id: string;
-  display_name: string | null;
+  meter: string;
+  unit: string;
+  quantity: string;
+  project_id: string | null;
   flavor_name: string | null;
   vcpus: number | null;
-  day: string;
-  seconds: string;
+  memory_mb: number | null;
+  display_name: string | null;
 }
 
-/**
- * Sum instance seconds per project/resource/flavor/day for windows starting in
- * `[period.start, period.end)`; optionally for one project only.
- */
-export async function dailyUsage(db: Knex, period: Period, projectId?: string): Promise<DailyUsage[]> {
+/** Usage records whose window starts in `[period.start, period.end)`; optionally for one project only. */
+export async function periodUsage(db: Knex, period: Period, projectId?: string): Promise<PeriodUsage> {
   const q = db('usage_records')
-    .select(
-      'project_id',
-      'resource_id',
-      'flavor_name',
-      'vcpus',
-      db.raw(`to_char(window_start AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day`),
-      db.raw('sum(quantity)::text AS seconds'),
-      db.raw('(array_agg(display_name ORDER BY window_start DESC))[1] AS display_name'),
-    )
-    .where('meter', INSTANCE_METER)
+    .select('window_start', 'window_end', 'resource_id', 'meter', 'unit', db.raw('quantity::text AS quantity'), 'project_id', 'flavor_name', 'vcpus', 'memory_mb', 'display_name')
     .where('window_start', '>=', period.start)
     .where('window_start', '<', period.end)
-    .groupBy('project_id', 'resource_id', 'flavor_name', 'vcpus', 'day')
-    .orderBy([{ column: 'project_id' }, { column: 'resource_id' }, { column: 'day' }, { column: 'flavor_name' }]);
+    .orderBy([{ column: 'project_id' }, { column: 'resource_id' }, { column: 'meter' }, { column: 'window_start' }]);
   if (projectId !== undefined) void q.where('project_id', projectId);
   const rows = (await q) as Row[];
-  return rows.map((r) => ({
-    projectId: r.project_id,
-    resourceId: r.resource_id,
-    displayName: r.display_name,
-    flavorName: r.flavor_name,
-    vcpus: r.vcpus,
-    day: r.day,
-    seconds: r.seconds,
-  }));
+  const latest = new Map<string, { t: number; name: string | null }>();
+  const usage = rows.map((r): UsageInput => {
+    const seen = latest.get(r.resource_id);
+    if (!seen || (r.display_name !== null && (seen.name === null || r.window_start.getTime() >= seen.t))) latest.set(r.resource_id, { t: r.window_start.getTime(), name: r.display_name });
+    return {
+      windowStart: r.window_start, windowEnd: r.window_end, resourceId: r.resource_id, meter: r.meter, unit: r.unit,
+      quantity: r.quantity, projectId: r.project_id, flavorName: r.flavor_name, vcpus: r.vcpus, memoryMb: r.memory_mb,
+    };
+  });
+  return { usage, names: new Map([...latest].map(([id, l]) => [id, l.name])) };
 }

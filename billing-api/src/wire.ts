@@ -5,7 +5,10 @@
  */
 
 /** How a resource's unit price was found. `unpriced`: unknown flavor and no vCPU count — amount 0, flagged. */
-export type PriceBasis = 'flavor' | 'vcpu' | 'unpriced';
+export type PriceBasis = 'flavor' | 'vcpu' | 'policy' | 'unpriced';
+
+/** How a resource is billed (seed 001): on-demand, or dynamic (cheaper while its pool has free capacity). */
+export type BillingMode = 'on-demand' | 'dynamic';
 
 /** The header every charges response carries: period, policy, currency, rounding rule. */
 export interface ChargesContext {
@@ -24,6 +27,8 @@ export interface ResourceCharge {
   hours: string;
   unit_price: string;
   price_basis: PriceBasis;
+  /** The resource's billing mode now (its lines were rated in it). */
+  billing_mode: BillingMode;
   amount: string;
 }
 
@@ -34,6 +39,8 @@ export interface ProjectCharges extends ChargesContext {
   resources: ResourceCharge[];
   /** One entry per UTC day of the period, zero-filled. */
   daily: { date: string; amount: string }[];
+  /** Period-level lines of the policy (monthly fees, discounts, minimum charges), in the total but in no day. */
+  adjustments: { kind: 'recurring' | 'discount' | 'minimum-charge'; amount: string }[];
   /** Resources whose flavor had no price and no vCPU count (rated 0, to be fixed in the policy). */
   unpriced_resources: string[];
 }
@@ -112,4 +119,35 @@ export interface RunReport {
   accounts: number;
   invoices_created: number;
   invoices_existing: number;
+}
+
+/** A resource's billing mode: `GET /v1/projects/:id/billing-modes`, `PUT .../resources/:rid/billing-mode`. */
+export interface ResourceModeView {
+  resource_id: string;
+  /** The latest display name in its usage (listings; null when none was seen, and in write answers). */
+  display_name: string | null;
+  project_id: string;
+  mode: BillingMode;
+  pool: string | null;
+  /** Who set it and when; null for a resource never set (on-demand by default). */
+  updated_by: string | null;
+  updated_at: string | null;
+}
+
+/** One sample of a pool's free capacity, with the dynamic factor the live policy gives it. */
+export interface PoolSample {
+  at: string;
+  /** 0 (full) to 1 (empty), decimal string. */
+  free: string;
+  /** The factor a dynamic resource in this pool pays (1 = on-demand price), decimal string. */
+  dynamic_factor: string;
+}
+
+/** A pool and its capacity series: `GET /v1/pools`. */
+export interface PoolView {
+  name: string;
+  /** Resources billed in this pool. */
+  resources: number;
+  latest: PoolSample | null;
+  series: PoolSample[];
 }

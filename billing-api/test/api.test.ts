@@ -58,7 +58,8 @@ describe('billing-api over HTTP', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.currency, 'EUR');
     assert.deepEqual(r.body.period, { start: '2026-11-01T00:00:00.000Z', end: NOW.toISOString() });
-    assert.deepEqual(r.body.policy, { name: 'default', version: 1 });
+    // The built-in default DSL policy (no stored version yet) is `default v0`.
+    assert.deepEqual(r.body.policy, { name: 'default', version: 0 });
     assert.ok(r.body.rounding.total.includes('half-even'));
     // 0.059997 + 0.02 + 0.002778 = 0.082775 -> 0.0828 ; 0.16 + 0.02 = 0.18
     assert.deepEqual(r.body.projects, [
@@ -73,9 +74,9 @@ describe('billing-api over HTTP', () => {
     assert.equal(r.body.project_id, 'proj-a');
     assert.equal(r.body.total, '0.0828');
     assert.deepEqual(r.body.resources, [
-      { resource_id: 'vm-1', display_name: 'web-1', flavor: 'm1.small', vcpus: 1, hours: '2.999861', unit_price: '0.0200', price_basis: 'flavor', amount: '0.059997' },
-      { resource_id: 'vm-2', display_name: 'batch', flavor: 'c4.custom', vcpus: 4, hours: '0.250000', unit_price: '0.0800', price_basis: 'vcpu', amount: '0.020000' },
-      { resource_id: 'vm-3', display_name: 'vm-3', flavor: 'm1.tiny', vcpus: 1, hours: '0.277778', unit_price: '0.0100', price_basis: 'flavor', amount: '0.002778' },
+      { resource_id: 'vm-1', display_name: 'web-1', flavor: 'm1.small', vcpus: 1, hours: '2.999861', unit_price: '0.0200', price_basis: 'flavor', billing_mode: 'on-demand', amount: '0.059997' },
+      { resource_id: 'vm-2', display_name: 'batch', flavor: 'c4.custom', vcpus: 4, hours: '0.250000', unit_price: '0.0800', price_basis: 'vcpu', billing_mode: 'on-demand', amount: '0.020000' },
+      { resource_id: 'vm-3', display_name: 'vm-3', flavor: 'm1.tiny', vcpus: 1, hours: '0.277778', unit_price: '0.0100', price_basis: 'flavor', billing_mode: 'on-demand', amount: '0.002778' },
     ]);
     assert.equal(r.body.daily.length, 21);
     assert.deepEqual(r.body.daily.slice(0, 4), [

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { migrate, TallyError } from '@tally/common';
 import { billingMigrations, loadPolicyAt, NoPolicyError } from '../src/policy.js';
 import { projectCharges } from '../src/charges.js';
+import { addPolicyVersion } from '../src/policies/store.js';
 import { DEFAULT_POLICY } from '../src/rating.js';
 import { freshDatabase, insertUsage, type TestDb } from './helpers.js';
 
@@ -28,14 +29,23 @@ test('the policy in effect is the latest one not after the moment asked', async 
   assert.equal((await loadPolicyAt(t.db, new Date('2026-11-14T23:59:59Z'))).version, 1);
   assert.equal((await loadPolicyAt(t.db, new Date('2026-11-15T00:00:00Z'))).version, 2);
 
-  // Rating follows: 1 h of m1.small costs 0.02 under v1 and 0.04 under v2.
-  await insertUsage(t.db, [{ project: 'p', resource: 'r', hour: '2026-11-02T00:00:00Z', seconds: '3600', flavor: 'm1.small', vcpus: 1 }]);
+});
+
+test('month to date is rated by the stored DSL versions, each usage window by the version in force then', async () => {
+  // The legacy price-list table above is no longer read by rating: policy_versions is (as for invoices).
+  const actor = { creds: { user_id: 'u', user_name: 'u', project_id: null, project_name: null, roles: ['admin'], authenticated: 'True' as const }, requestId: 'r' };
+  await addPolicyVersion(t.db, actor, { name: 'std', source: 'EVENT = "VM Assignment", RESOURCE_TYPE = "m1.small", COST_PER_HOUR = 0.0400 (EUR)\n', effectiveFrom: new Date('2026-11-15T00:00:00Z') });
+  // 1 h of m1.small costs 0.02 under the built-in default and 0.04 under std v1.
+  await insertUsage(t.db, [
+    { project: 'p', resource: 'r', hour: '2026-11-02T00:00:00Z', seconds: '3600', flavor: 'm1.small', vcpus: 1 },
+    { project: 'p', resource: 'r', hour: '2026-11-16T00:00:00Z', seconds: '3600', flavor: 'm1.small', vcpus: 1 },
+  ]);
   const before15 = await projectCharges({ db: t.db, clock: () => new Date('2026-11-10T00:00:00Z') }, { projectId: 'p' });
   assert.equal(before15.total, '0.0200');
-  assert.equal(before15.policy.version, 1);
+  assert.deepEqual(before15.policy, { name: 'default', version: 0 });
   const after15 = await projectCharges({ db: t.db, clock: () => new Date('2026-11-20T00:00:00Z') }, { projectId: 'p' });
-  assert.equal(after15.total, '0.0400');
-  assert.equal(after15.policy.version, 2);
+  assert.equal(after15.total, '0.0600');
+  assert.deepEqual(after15.policy, { name: 'std', version: 1 });
 });
 
 test('no policy in effect, and a corrupt stored policy, are errors (never a zero price)', async () => {

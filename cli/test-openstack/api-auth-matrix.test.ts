@@ -25,6 +25,9 @@ const PERIOD = { start: '2026-10-01T00:00:00Z', end: '2026-11-01T00:00:00Z' };
 const A = 'YY YY YY NN';
 const OWN = 'YY YN YN NN';
 const ADMIN = 'YY NN NN NN';
+/** Members change their own project (readers may not). */
+const MEMBER = 'YY YN NN NN';
+const vm = (s: Scope) => (s === 'own' ? 'vm-0' : 'vm-1');
 const EXPECTED: Record<string, { expect: string; req: (s: Scope, inv: Record<Scope, string>) => { path: string; body?: unknown } }> = {
   'GET /v1/projects': { expect: A, req: () => ({ path: '/v1/projects' }) },
   'GET /v1/projects/:id/charges': { expect: OWN, req: (s) => ({ path: `/v1/projects/${PROJ[s]}/charges` }) },
@@ -52,6 +55,11 @@ const EXPECTED: Record<string, { expect: string; req: (s: Scope, inv: Record<Sco
   'POST /v1/invoices/:invoice_id/credit-notes': { expect: ADMIN, req: (s, inv) => ({ path: `/v1/invoices/${inv[s]}/credit-notes`, body: { amount: '0.01', reason: 'r', idempotency_key: `cn-${s}` } }) },
   'POST /v1/billing-runs': { expect: ADMIN, req: () => ({ path: '/v1/billing-runs', body: PERIOD }) },
   'GET /v1/audit': { expect: ADMIN, req: () => ({ path: '/v1/audit' }) },
+  'GET /v1/projects/:id/billing-modes': { expect: OWN, req: (s) => ({ path: `/v1/projects/${PROJ[s]}/billing-modes` }) },
+  'PUT /v1/projects/:id/resources/:resource_id/billing-mode': { expect: MEMBER, req: (s) => ({ path: `/v1/projects/${PROJ[s]}/resources/${vm(s)}/billing-mode`, body: { mode: 'dynamic' } }) },
+  'POST /v1/projects/:id/billing-modes': { expect: MEMBER, req: (s) => ({ path: `/v1/projects/${PROJ[s]}/billing-modes`, body: { resources: [{ resource_id: vm(s), mode: 'on-demand' }] } }) },
+  'GET /v1/pools': { expect: A, req: () => ({ path: '/v1/pools' }) },
+  'POST /v1/pools/:name/capacity': { expect: ADMIN, req: () => ({ path: '/v1/pools/gpu/capacity', body: { free: '0.5' } }) },
 };
 
 test('every route × caller × project matches the expected table, and denials leak nothing', { timeout: 120_000 }, async (t) => {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createDatabase, dropDatabase, openDatabase } from '@tally/common';
+import { DEFAULT_POLICY_TEXT } from '@tally/billing-api';
 import { replaceWindowUsage, type UsageRecord } from '@tally/analyzer';
 import { ADMIN_DB_URL, ROOT, tally, type Proc } from '../test/helpers.js';
 
@@ -27,6 +28,7 @@ const DEMO = ks['DEMO_PROJECT_ID'] ?? '';
 const OTHER = ks['OTHER_PROJECT_ID'] ?? '';
 const billingPort = new URL(ks['BILLING_URL'] ?? 'http://127.0.0.1:8889').port;
 const SHOTS = join(ROOT, 'test-output', 'horizon');
+const WEB = 'd0000000-0000-4000-8000-00000000000a';
 
 /** One hour of usage: the current hour, so it is month to date whatever the date. */
 function usage(projectId: string, resourceId: string, flavor: string, vcpus: number, seconds: string, name: string): UsageRecord {
@@ -112,7 +114,7 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     const text = await page.textContent('#tally-root') ?? '';
     assert.match(await page.textContent('#tally-detail h2') ?? '', new RegExp(`^Project demo \\(${DEMO}\\)$`));
     // Every line says how it was rated; the flavor breakdown adds up.
-    assert.match(text, /1\.000000 h of running time \(meter instance\) × 0\.0200 EUR\/h, the price of flavor m1\.small in policy default v1 = 0\.020000 EUR/);
+    assert.match(text, /1\.000000 h of running time \(meter instance\) × 0\.0200 EUR\/h, the price of flavor m1\.small in policy default v0 = 0\.020000 EUR/);
     assert.deepEqual(await page.locator('#tally-by-flavor tbody tr').allTextContents(), ['m1.small11.00 h0.020000 EUR', 'm1.tiny10.50 h0.005000 EUR']);
     // A forecast once the month is an hour old (30-day or 31-day month: month to date × days ÷ elapsed).
     const monthStart = new Date(); monthStart.setUTCDate(1); monthStart.setUTCHours(0, 0, 0, 0);
@@ -139,6 +141,23 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     assert.match(await page.textContent('#tally-quote-result') ?? '', /^Quote: 0\.4000 EUR \(valid until \d{4}-/);
     assert.match(await page.textContent('#tally-quote-result') ?? '', /m1\.small: 0\.400000 EUR over 20 priced hour\(s\), each 1 h × 0\.02 \(COST_PER_HOUR\); rule line \d+: EVENT = "VM Assignment", RESOURCE_TYPE = "m1\.small"/);
     await shot(page, 'project-quote');
+    // Billing modes: the member switches demo-web to dynamic; billing-api stores it.
+    await page.waitForSelector('#tally-modes-table');
+    const web = page.locator(`#tally-modes-table tr[data-resource="${WEB}"]`);
+    assert.equal(await web.locator('.tally-mode-select').inputValue(), 'on-demand');
+    await web.locator('.tally-mode-select').selectOption('dynamic');
+    await web.locator('.tally-mode-save').click();
+    await page.waitForSelector('#tally-modes-status:has-text("Saved")');
+    assert.equal(await page.textContent('#tally-modes-status'), `Saved: ${WEB} is billed dynamic.`);
+    assert.equal(await page.isVisible('#tally-modes-error'), false);
+    const modes = JSON.parse((await ajax(page, `/api/tally/v1/projects/${DEMO}/billing-modes`)).body) as { resources: { resource_id: string; mode: string; updated_by: string }[] };
+    assert.deepEqual(modes.resources.map((r) => [r.resource_id, r.mode]), [[WEB, 'dynamic'], ['d0000000-0000-4000-8000-00000000000b', 'on-demand']]);
+    // Dynamic with no factor rule and no pool: still the on-demand price, and the by-resource table says the mode.
+    await page.waitForSelector(`#tally-by-resource tbody tr:has-text("demo-web") td:has-text("dynamic")`);
+    assert.equal(await page.textContent('#tally-detail .total'), 'Month to date: 0.0250 EUR');
+    await page.locator('#tally-modes').screenshot({ path: join(SHOTS, 'horizon-project-modes.png') });
+    // Not another project's resources.
+    assertForbidden(await ajax(page, `/api/tally/v1/projects/${OTHER}/resources/e0000000-0000-4000-8000-00000000000c/billing-mode`, 'PUT', { mode: 'dynamic' }), 'billing:modes:write');
     // The Admin dashboard is not offered to a member.
     assert.equal(await page.locator('a[href="/admin/billing/"]').count(), 0);
     await page.close();
@@ -152,6 +171,19 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     assert.equal(await page.isVisible('#tally-policies'), false);
     // Neither through the page nor around it: the proxy carries the reader's token and billing-api refuses.
     assertForbidden(await ajax(page, '/api/tally/v1/pricing-policies', 'POST', { name: 'sneaky', source: 'EVENT = "VM Assignment", COST_PER_HOUR = 0 (EUR)' }), 'billing:policies:write');
+    // The reader sees the modes but cannot change one: the refusal is shown, and the mode stays.
+    await page.waitForSelector('#tally-modes-table');
+    const web = page.locator(`#tally-modes-table tr[data-resource="${WEB}"]`);
+    assert.equal(await web.locator('.tally-mode-select').inputValue(), 'dynamic');
+    await web.locator('.tally-mode-select').selectOption('on-demand');
+    await web.locator('.tally-mode-save').click();
+    await page.waitForSelector('#tally-modes-error:not([hidden])');
+    assert.match(await page.textContent('#tally-modes-error') ?? '', /Not allowed.*billing:modes:write/s);
+    await page.waitForFunction((id) => (document.querySelector(`#tally-modes-table tr[data-resource="${id}"] .tally-mode-select`) as HTMLSelectElement | null)?.value === 'dynamic', WEB);
+    await page.locator('#tally-modes').screenshot({ path: join(SHOTS, 'horizon-project-modes-reader.png') });
+    assertForbidden(await ajax(page, `/api/tally/v1/projects/${DEMO}/resources/${WEB}/billing-mode`, 'PUT', { mode: 'on-demand' }), 'billing:modes:write');
+    const modes = JSON.parse((await ajax(page, `/api/tally/v1/projects/${DEMO}/billing-modes`)).body) as { resources: { resource_id: string; mode: string }[] };
+    assert.equal(modes.resources.find((r) => r.resource_id === WEB)?.mode, 'dynamic');
     await page.goto(`${HORIZON_URL}/admin/billing/`);
     assert.equal(await page.locator('#tally-root').count(), 0, 'no Admin > Billing for a reader');
     await page.close();
@@ -171,6 +203,35 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     assert.equal(await page.textContent('#tally-detail .total'), 'Month to date: 0.0800 EUR');
     await page.waitForSelector('#tally-chart-box:not([hidden]) canvas');
     await shot(page, 'admin');
+    await page.close();
+  });
+
+  await t.test('admin: Admin > Billing charts a pool\'s free capacity and the dynamic factor over time', async () => {
+    const page = await login(browser, 'admin', 'admin-pass', '/admin/billing/');
+    await page.waitForSelector('#tally-pools');
+    // Four samples over the last two hours (within this month), and a policy with the default prices plus a
+    // dynamic factor of 1 when the pool is full, 0.5 when it is empty, in force from the first sample on.
+    const now = Date.now();
+    const from = Math.max(now - 2 * 3_600_000, Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 1));
+    const at = (k: number) => new Date(from + Math.floor((k * (now - from)) / 5)).toISOString();
+    const source = `${DEFAULT_POLICY_TEXT}EVENT = "VM Assignment", BILLING_MODE = "dynamic", DYNAMIC_FACTOR = CURVE(0: 1, 1: 0.5)\n`;
+    const pub = await ajax(page, '/api/tally/v1/pricing-policies', 'POST', { name: 'dynamic-pools', source, effective_from: new Date(from).toISOString() });
+    assert.equal(pub.status, 201, pub.body);
+    const samples = [['0.9', 1], ['0.5', 2], ['0.1', 3], ['0.6', 4]] as const;
+    const feed = await ajax(page, '/api/tally/v1/pools/gpu-pool/capacity', 'POST', { samples: samples.map(([free, k]) => ({ at: at(k), free })) });
+    assert.equal(feed.status, 201, feed.body);
+    await page.reload();
+    await page.waitForSelector('#tally-pools-table');
+    const row = await page.locator('#tally-pools-table tbody tr').allTextContents();
+    assert.deepEqual(row, [`gpu-pool00.60.7${at(4).slice(5, 10)} ${at(4).slice(11, 16)}`]);
+    const pools = JSON.parse((await ajax(page, '/api/tally/v1/pools')).body) as { pools: { series: { free: string; dynamic_factor: string }[] }[] };
+    assert.deepEqual(pools.pools[0]!.series.map((x) => [x.free, x.dynamic_factor]), [['0.9', '0.55'], ['0.5', '0.75'], ['0.1', '0.95'], ['0.6', '0.7']]);
+    await page.waitForSelector('#tally-pools-chart-box:not([hidden]) canvas');
+    await page.locator('#tally-pools').screenshot({ path: join(SHOTS, 'horizon-admin-pools.png') });
+    // Only an admin feeds capacity.
+    const member = await login(browser, 'demo-member', 'demo-pass', '/project/billing/');
+    assertForbidden(await ajax(member, '/api/tally/v1/pools/gpu-pool/capacity', 'POST', { free: '0.5' }), 'billing:pools:write');
+    await member.close();
     await page.close();
   });
 

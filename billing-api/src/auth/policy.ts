@@ -47,6 +47,11 @@ export const RULE_DEFAULTS: readonly RuleDefault[] = [
   op('billing:invoices:get', 'rule:admin_or_reader', "An account's invoices and their CSV (target: a project it pays for).", 'GET /v1/accounts/{account_id}/invoices', 'GET /v1/invoices/{invoice_id}', 'GET /v1/invoices/{invoice_id}/csv'),
   op('billing:invoices:write', 'rule:authenticated_admin', 'Finalize or void an invoice, issue a credit note.', 'POST /v1/invoices/{invoice_id}/finalize', 'POST /v1/invoices/{invoice_id}/void', 'POST /v1/invoices/{invoice_id}/credit-notes'),
   op('billing:runs:create', 'rule:authenticated_admin', 'Start a billing run for a period.', 'POST /v1/billing-runs'),
+  op('billing:modes:get', 'rule:admin_or_reader', "A project's resources and their billing modes.", 'GET /v1/projects/{project_id}/billing-modes'),
+  op('billing:modes:write', 'rule:admin or rule:project_member', "Set a project's resources' billing modes (one, or a template of many); readers may not.",
+    'PUT /v1/projects/{project_id}/resources/{resource_id}/billing-mode', 'POST /v1/projects/{project_id}/billing-modes'),
+  op('billing:pools:list', 'rule:any_role', 'Pools with their free-capacity series and dynamic factors.', 'GET /v1/pools'),
+  op('billing:pools:write', 'rule:admin', "Feed a pool's free capacity (the admin feed; Nova/Placement later).", 'POST /v1/pools/{name}/capacity'),
   op('billing:audit:list', 'rule:admin', 'Read the audit trail.', 'GET /v1/audit'),
 ];
 

@@ -5,6 +5,7 @@
 import type { Knex } from '@tally/common';
 import { ratePeriod, type PolicyVersion, type RatingResult, type UsageInput } from '../pricing/index.js';
 import { policyVersions } from '../policies/store.js';
+import { ratingFacts } from '../modes/store.js';
 
 interface UsageRow {
   window_start: Date;
@@ -37,5 +38,7 @@ export async function usageOf(db: Knex | Knex.Transaction, projectIds: readonly 
 export async function rateProjects(db: Knex | Knex.Transaction, projectIds: readonly string[], period: { start: Date; end: Date }, versions?: PolicyVersion[], usage?: UsageInput[]): Promise<RatingResult> {
   versions ??= await policyVersions(db);
   usage ??= await usageOf(db, projectIds, period);
-  return ratePeriod(versions, { usage, projects: [...projectIds] }, period);
+  // Billing modes and pools' free capacity: dynamic resources are rated at their pool's factor.
+  const facts = await ratingFacts(db, [...new Set(usage.map((u) => u.resourceId))]);
+  return ratePeriod(versions, { usage, ...facts, projects: [...projectIds] }, period);
 }

@@ -19,6 +19,8 @@ export interface RouteSpec {
   path: string;
   rule: string;
   summary: string;
+  /** Status of a successful answer, when the route declares one. */
+  status?: number;
 }
 
 /** The handler gets the authorized caller; `target` is what the rule is checked against. */
@@ -32,8 +34,6 @@ export interface RouteDef<T> extends RouteSpec {
   /** Parse the request into the handler's input (throws ValidationError naming the field). */
   parse: (ctx: Context) => T | Promise<T>;
   handle: (input: T, creds: Credentials, ctx: Context) => Promise<unknown>;
-  /** Status of a successful answer (default 200). */
-  status?: number;
 }
 
 /** The routes of one app, with their specs kept for documentation and tests. */
@@ -44,8 +44,8 @@ export class RouteSet {
 
   /** Mount one route. */
   add<T>(def: RouteDef<T>): void {
-    const { method, path, rule, summary } = def;
-    this.specs.push({ method, path, rule, summary });
+    const { method, path, rule, summary, status } = def;
+    this.specs.push({ method, path, rule, summary, ...(status === undefined ? {} : { status }) });
     const m = method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
     this.router[m](path, async (ctx: Context) => {
       const target = def.target ? await def.target(ctx) : {};

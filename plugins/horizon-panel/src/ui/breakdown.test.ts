@@ -4,7 +4,7 @@ import { byFlavor, byMeter, explainLine, forecastMonth } from './breakdown.js';
 import type { ResourceCharge } from './types.js';
 
 const line = (id: string, flavor: string | null, hours: string, amount: string, basis: ResourceCharge['price_basis'] = 'flavor'): ResourceCharge => ({
-  resource_id: id, display_name: null, flavor, vcpus: 2, hours, unit_price: '0.0200', price_basis: basis, amount,
+  resource_id: id, display_name: null, flavor, vcpus: 2, hours, unit_price: '0.0200', price_basis: basis, billing_mode: 'on-demand', amount,
 });
 const ctx = { currency: 'EUR', policy: { name: 'default', version: 3 } };
 
@@ -45,4 +45,6 @@ test('explainLine names the usage, the price and the rule', () => {
     '1.000000 h of running time (meter instance) × 0.0200 EUR/h, the price of flavor m1.small in policy default v3 = 0.020000 EUR');
   assert.match(explainLine(line('a', 'custom', '2', '0.08', 'vcpu'), ctx), /no price in policy default v3, so 2 vCPU × the per-vCPU rate/);
   assert.match(explainLine(line('a', null, '2', '0', 'unpriced'), ctx), /not priced.*operator/);
+  assert.match(explainLine(line('a', 'm1.small', '2', '0.03', 'policy'), ctx), /priced by the rules of policy default v3 \(on average 0\.0200 EUR\/h\) = 0\.03 EUR/);
+  assert.match(explainLine({ ...line('a', 'm1.small', '1', '0.01'), billing_mode: 'dynamic' }, ctx), /in policy default v3, dynamic mode: × the pool's factor = 0\.01 EUR$/);
 });

@@ -74,11 +74,16 @@ export function forecastMonth(c: Pick<ProjectCharges, 'period' | 'total'>): Fore
 export function explainLine(r: ResourceCharge, c: Pick<ProjectCharges, 'currency' | 'policy'>): string {
   const usage = `${roundHalfEven(r.hours, 6)} h of running time (meter instance)`;
   const policy = `policy ${c.policy.name} v${c.policy.version}`;
+  // A dynamic resource pays the on-demand price times its pool's factor (at most 1).
+  const dynamic = r.billing_mode === 'dynamic' ? ", dynamic mode: × the pool's factor" : '';
   if (r.price_basis === 'flavor') {
-    return `${usage} × ${r.unit_price} ${c.currency}/h, the price of flavor ${r.flavor ?? '?'} in ${policy} = ${r.amount} ${c.currency}`;
+    return `${usage} × ${r.unit_price} ${c.currency}/h, the price of flavor ${r.flavor ?? '?'} in ${policy}${dynamic} = ${r.amount} ${c.currency}`;
   }
   if (r.price_basis === 'vcpu') {
-    return `${usage} × ${r.unit_price} ${c.currency}/h: flavor ${r.flavor ?? 'unknown'} has no price in ${policy}, so ${r.vcpus ?? '?'} vCPU × the per-vCPU rate applies = ${r.amount} ${c.currency}`;
+    return `${usage} × ${r.unit_price} ${c.currency}/h: flavor ${r.flavor ?? 'unknown'} has no price in ${policy}, so ${r.vcpus ?? '?'} vCPU × the per-vCPU rate applies${dynamic} = ${r.amount} ${c.currency}`;
+  }
+  if (r.price_basis === 'policy') {
+    return `${usage}, priced by the rules of ${policy} (on average ${r.unit_price} ${c.currency}/h)${dynamic} = ${r.amount} ${c.currency}`;
   }
   return `${usage}, not priced: flavor ${r.flavor ?? 'unknown'} has no price in ${policy} and the vCPU count is unknown; the operator must add it`;
 }

@@ -11,6 +11,8 @@ import { readConfig, type PageConfig } from './config.js';
 import { startAccounts } from './accounts-view.js';
 import { startPolicyEditor } from './policies-view.js';
 import { startQuoteCalculator } from './quote-view.js';
+import { startModes } from './modes-view.js';
+import { startPools } from './pools-view.js';
 import { dailySeries, explainError } from './shape.js';
 import { renderCharges, renderError, renderProjects } from './view.js';
 
@@ -38,8 +40,12 @@ function start(config: PageConfig): void {
   if (config.mode === 'all') {
     startPolicyEditor(byId('tally-policies'), client);
     startAccounts(byId('tally-accounts'), client);
+    startPools(byId('tally-pools'), client);
   }
-  if (config.mode === 'project' && config.projectId) startQuoteCalculator(byId('tally-quote'), client, config.projectId);
+  if (config.mode === 'project' && config.projectId) {
+    startModes(byId('tally-modes'), client, config.projectId);
+    startQuoteCalculator(byId('tally-quote'), client, config.projectId);
+  }
 
   const refresh = async (): Promise<void> => {
     if (running) return;

@@ -64,12 +64,13 @@ export function renderCharges(target: HTMLElement, c: ProjectCharges, title = `P
     return;
   }
   target.appendChild(el('h3', 'By resource'));
-  const { table: t, body } = table(['Resource', 'Flavor', 'Hours', 'Price / h', 'Amount', 'How it was rated'], new Set([2, 3, 4]));
+  const { table: t, body } = table(['Resource', 'Flavor', 'Mode', 'Hours', 'Price / h', 'Amount', 'How it was rated'], new Set([3, 4, 5]));
   t.id = 'tally-by-resource';
   for (const r of c.resources) {
     const row = body.insertRow();
     cell(row, r.display_name ? `${r.display_name} (${r.resource_id})` : r.resource_id);
     cell(row, `${r.flavor ?? 'unknown'}${r.price_basis === 'vcpu' ? ` (${r.vcpus ?? '?'} vCPU rate)` : ''}`);
+    cell(row, r.billing_mode);
     cell(row, formatHours(r.hours), true);
     cell(row, formatMoney(r.unit_price, c.currency), true);
     cell(row, formatMoney(r.amount, c.currency, 6), true);
