@@ -115,7 +115,7 @@ test('a real ceilometer-agent-notification accepts, re-signs and re-publishes ev
     assert.equal(ts.length, 2);
     const want = fixed(BigInt(ts[1]! - ts[0]!), 6);
     await eventually(`usage of ${uuid}`, 30_000, async () => {
-      const rows = (await db.raw(`SELECT coalesce(sum(quantity), 0)::numeric(24,6)::text AS s FROM usage_records WHERE resource_id = ?`, [uuid])) as { rows: { s: string }[] };
+      const rows = (await db.raw(`SELECT coalesce(sum(quantity), 0)::numeric(24,6)::text AS s FROM usage_records WHERE resource_id = ? AND meter = 'instance'`, [uuid])) as { rows: { s: string }[] };
       return rows.rows[0]?.s === want ? true : undefined;
     });
   }
