@@ -13,6 +13,9 @@ import { runBilling } from '../../../invoices/run.js';
 import { auditEvents, type Actor } from '../../../audit.js';
 import type { RequestState } from '../../../http-errors.js';
 import type { RouteSet } from '../route.js';
+import type { AccessPolicy } from '../../../auth/policy.js';
+import { isAdmin } from '../../../auth/middleware.js';
+import { scopeInvoice } from '../../../invoices/project-invoices.js';
 import { idList, jsonBody, money, oneOf, onlyFields, str, timestamp } from '../body.js';
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -24,6 +27,8 @@ export interface AccountRouteDeps {
   db: Knex;
   log: Logger;
   clock: () => Date;
+  /** To tell an admin (whole invoice) from a project's member or reader (its own lines when the account is shared). */
+  policy: AccessPolicy;
 }
 
 const actor = (ctx: Context, creds: Credentials): Actor => ({ creds, requestId: (ctx.state as RequestState).requestId });
@@ -110,18 +115,25 @@ export function accountRoutes(routes: RouteSet, deps: AccountRouteDeps): void {
     parse: (ctx) => pathId(ctx, 'account_id'),
     handle: async (id) => ({ account: (await getAccount(db, id)).id, invoices: await listInvoices(db, id) }),
   });
+  /** An admin sees the whole invoice; a project's member or reader only its own project's lines when the account pays for several. */
+  const callerInvoice = async (id: string, c: Credentials) => {
+    const inv = await getInvoice(db, id);
+    if (isAdmin(deps.policy, c) || c.project_id === null) return inv;
+    const projects = await accountProjects(db, inv.account_id);
+    return projects.includes(c.project_id) ? scopeInvoice(inv, c.project_id, projects.length > 1) : inv;
+  };
   const invoiceTarget = async (ctx: Context): Promise<Target> => accountTarget(db, ctx, await invoiceAccountId(db, pathId(ctx, 'invoice_id')));
   routes.add({
     method: 'GET', path: '/v1/invoices/:invoice_id', rule: 'billing:invoices:get', summary: 'An invoice with lines (each referencing its rated line) and credit notes',
-    target: invoiceTarget, parse: (ctx) => pathId(ctx, 'invoice_id'), handle: (id) => getInvoice(db, id),
+    target: invoiceTarget, parse: (ctx) => pathId(ctx, 'invoice_id'), handle: (id, c) => callerInvoice(id, c),
   });
   routes.add({
     method: 'GET', path: '/v1/invoices/:invoice_id/csv', rule: 'billing:invoices:get', summary: 'An invoice as CSV',
     target: invoiceTarget, parse: (ctx) => pathId(ctx, 'invoice_id'),
-    handle: async (id, _c, ctx) => {
+    handle: async (id, c, ctx) => {
       ctx.type = 'text/csv; charset=utf-8';
       ctx.attachment(`${id}.csv`);
-      return invoiceCsv(await getInvoice(db, id));
+      return invoiceCsv(await callerInvoice(id, c));
     },
   });
   routes.add({
