@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { memoryLogger } from '@tally/common';
 import { createAccount } from '../src/accounts/accounts.js';
 import { invoiceCsv } from '../src/invoices/invoices.js';
-import { projectAccount, projectInvoice, projectInvoices, scopeInvoice } from '../src/invoices/project-invoices.js';
+import { invoiceForCaller, projectAccount, projectInvoice, projectInvoices, scopeInvoice } from '../src/invoices/project-invoices.js';
 import { runBilling } from '../src/invoices/run.js';
 import { NOAUTH_CREDENTIALS } from '../src/auth/middleware.js';
 import { NotFoundError } from '../src/http-errors.js';
@@ -87,6 +87,16 @@ describe("a project's invoices", () => {
     await assert.rejects(projectInvoice(t.db, 'p3', sharedInv), NotFoundError);
     await assert.rejects(projectInvoice(t.db, 'p1', soloInv), NotFoundError);
     assert.deepEqual(await projectInvoices(t.db, 'nobody'), { project_id: 'nobody', account_id: null, shared: false, invoices: [] });
+  });
+
+  test('GET /v1/invoices/{id}: a member of one project of a shared account sees only its lines; an admin the whole', async () => {
+    const member = await invoiceForCaller(t.db, sharedInv, { admin: false, projectId: 'p2' });
+    assert.ok(member.lines.length > 0 && member.lines.every((l) => l.project_id === 'p2'));
+    assert.equal(member.scope?.project_total, '0.08');
+    const adminView = await invoiceForCaller(t.db, sharedInv, { admin: true, projectId: 'p2' });
+    assert.equal(adminView.scope, undefined);
+    assert.deepEqual(new Set(adminView.lines.map((l) => l.project_id)), new Set(['p1', 'p2']));
+    assert.equal((await invoiceForCaller(t.db, soloInv, { admin: false, projectId: 'p3' })).scope?.shared, false);
   });
 
   test('scopeInvoice keeps a non-shared invoice whole, including lines without a project', () => {

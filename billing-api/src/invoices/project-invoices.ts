@@ -59,3 +59,14 @@ export async function projectInvoice(db: Knex, projectId: string, invoiceId: str
   if (!projects.includes(projectId)) throw new NotFoundError(`invoice ${invoiceId}`);
   return scopeInvoice(inv, projectId, projects.length > 1);
 }
+
+/**
+ * `GET /v1/invoices/{id}` as a caller sees it: an admin (or a caller without a project) the whole
+ * invoice; a member or reader of a project the account pays for, that project's scope.
+ */
+export async function invoiceForCaller(db: Knex, invoiceId: string, caller: { admin: boolean; projectId: string | null }): Promise<InvoiceView> {
+  const inv = await getInvoice(db, invoiceId);
+  if (caller.admin || caller.projectId === null) return inv;
+  const projects = await accountProjects(db, inv.account_id);
+  return projects.includes(caller.projectId) ? scopeInvoice(inv, caller.projectId, projects.length > 1) : inv;
+}

@@ -8,14 +8,14 @@ import { ValidationError, type Knex, type Logger } from '@tally/common';
 import type { Credentials, Target } from '../../../auth/rules.js';
 import { accountProjects, createAccount, getAccount, listAccounts, topUp, updateAccount, type Scheme } from '../../../accounts/accounts.js';
 import { accountEntries } from '../../../accounts/ledger.js';
-import { creditNote, finalizeInvoice, getInvoice, invoiceAccountId, invoiceCsv, listInvoices, voidInvoice } from '../../../invoices/invoices.js';
+import { creditNote, finalizeInvoice, invoiceAccountId, invoiceCsv, listInvoices, voidInvoice } from '../../../invoices/invoices.js';
 import { runBilling } from '../../../invoices/run.js';
 import { auditEvents, type Actor } from '../../../audit.js';
 import type { RequestState } from '../../../http-errors.js';
 import type { RouteSet } from '../route.js';
 import type { AccessPolicy } from '../../../auth/policy.js';
 import { isAdmin } from '../../../auth/middleware.js';
-import { scopeInvoice } from '../../../invoices/project-invoices.js';
+import { invoiceForCaller } from '../../../invoices/project-invoices.js';
 import { idList, jsonBody, money, oneOf, onlyFields, str, timestamp } from '../body.js';
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -116,12 +116,7 @@ export function accountRoutes(routes: RouteSet, deps: AccountRouteDeps): void {
     handle: async (id) => ({ account: (await getAccount(db, id)).id, invoices: await listInvoices(db, id) }),
   });
   /** An admin sees the whole invoice; a project's member or reader only its own project's lines when the account pays for several. */
-  const callerInvoice = async (id: string, c: Credentials) => {
-    const inv = await getInvoice(db, id);
-    if (isAdmin(deps.policy, c) || c.project_id === null) return inv;
-    const projects = await accountProjects(db, inv.account_id);
-    return projects.includes(c.project_id) ? scopeInvoice(inv, c.project_id, projects.length > 1) : inv;
-  };
+  const callerInvoice = (id: string, c: Credentials) => invoiceForCaller(db, id, { admin: isAdmin(deps.policy, c), projectId: c.project_id });
   const invoiceTarget = async (ctx: Context): Promise<Target> => accountTarget(db, ctx, await invoiceAccountId(db, pathId(ctx, 'invoice_id')));
   routes.add({
     method: 'GET', path: '/v1/invoices/:invoice_id', rule: 'billing:invoices:get', summary: 'An invoice with lines (each referencing its rated line) and credit notes',
