@@ -12,6 +12,7 @@ import { AccessPolicy } from './auth/policy.js';
 import { serveStatic } from './static-files.js';
 import { RouteSet, type RouteSpec } from './api/v1/route.js';
 import { policyRoutes } from './api/v1/policies/routes.js';
+import { projectInvoiceRoutes } from './api/v1/projects/invoices.js';
 import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { accountRoutes } from './api/v1/accounts/routes.js';
@@ -103,7 +104,8 @@ export function createApp(deps: AppDeps): TallyApp {
   const routes = new RouteSet(v1, policy);
   projectsRoutes(routes, { db: deps.db, clock }, policy);
   policyRoutes(routes, { db: deps.db, clock });
-  accountRoutes(routes, { db: deps.db, log: deps.log, clock });
+  accountRoutes(routes, { db: deps.db, log: deps.log, clock, policy });
+  projectInvoiceRoutes(routes, { db: deps.db });
   modeRoutes(routes, { db: deps.db, clock });
   (app as TallyApp).routes = routes.specs;
   app.use(v1.routes());

@@ -99,6 +99,32 @@ export interface InvoiceView {
   voided_at: string | null;
   lines: { line_no: number; rated_line_id: string; project_id: string | null; description: string; amount: string }[];
   credit_notes: { id: string; amount: string; reason: string; created_at: string }[];
+  /**
+   * Present when a project's member or reader reads it: the project, whether the account pays for
+   * other projects too (then `lines` holds this project's lines only) and the sum of `lines`.
+   */
+  scope?: { project_id: string; shared: boolean; project_total: string };
+}
+
+/** The account paying for a project, as its members see it: `GET /v1/projects/:id/account`. */
+export interface ProjectAccountView {
+  project_id: string;
+  id: string;
+  name: string;
+  scheme: Scheme;
+  currency: string;
+  balance: Balances;
+  /** The account pays for other projects too. */
+  shared: boolean;
+}
+
+/** A project's invoices: `GET /v1/projects/:id/invoices` (no account yet: `account_id` null, no invoices). */
+export interface ProjectInvoiceList {
+  project_id: string;
+  account_id: string | null;
+  shared: boolean;
+  /** Newest period first; `project_total` is this project's lines' sum (the whole invoice when not shared). */
+  invoices: (Omit<InvoiceView, 'lines' | 'credit_notes' | 'credited' | 'scope'> & { project_total: string })[];
 }
 
 /** A stored version, as the API shows it. */

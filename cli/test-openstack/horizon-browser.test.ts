@@ -302,6 +302,50 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     await page.close();
   });
 
+  await t.test("member: Project > Billing lists the own project's invoice with its lines and CSV, and no other project's", async () => {
+    // Last month: demo's m1.small for 1 h (0.0200 EUR at the default price), in an hour of its own.
+    const monthStart = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1));
+    const lastMonthStart = new Date(Date.UTC(monthStart.getUTCFullYear(), monthStart.getUTCMonth() - 1, 1));
+    const row = { ...usage(DEMO, 'd0000000-0000-4000-8000-00000000000d', 'm1.small', 1, '3600', 'demo-old'), windowStart: new Date(monthStart.getTime() - 2 * 3_600_000), windowEnd: new Date(monthStart.getTime() - 3_600_000) };
+    const db = openDatabase(dbUrl, 1);
+    try {
+      await replaceWindowUsage(db, row.windowStart, [row]);
+    } finally {
+      await db.destroy();
+    }
+    const admin = await login(browser, 'admin', 'admin-pass', '/admin/billing/');
+    const created = await ajax(admin, '/api/tally/v1/accounts', 'POST', { id: 'demo-acct', name: 'Demo Ltd', currency: 'EUR', scheme: 'postpaid', projects: [DEMO] });
+    assert.equal(created.status, 201, created.body);
+    const run = await ajax(admin, '/api/tally/v1/billing-runs', 'POST', { start: lastMonthStart.toISOString(), end: monthStart.toISOString(), accounts: ['demo-acct'] });
+    assert.equal(run.status, 201, run.body);
+    const acme = JSON.parse((await ajax(admin, '/api/tally/v1/accounts/acme/invoices')).body) as { invoices: { id: string }[] };
+    await admin.close();
+
+    const page = await login(browser, 'demo-member', 'demo-pass', '/project/billing/');
+    await page.waitForSelector('#tally-pinv-table tbody tr, #tally-pinv-error:not([hidden])');
+    assert.equal(await page.isVisible('#tally-pinv-error'), false, await page.textContent('#tally-pinv-error') ?? '');
+    assert.equal(await page.textContent('#tally-pinv-account'), 'Paid by account Demo Ltd (demo-acct), postpaid; available balance 0.0000 EUR.');
+    const rows = await page.locator('#tally-pinv-table tbody tr').allTextContents();
+    assert.equal(rows.length, 1);
+    const last = new Date(monthStart.getTime() - 1).toISOString().slice(0, 10);
+    assert.match(rows[0]!, new RegExp(`^inv[^ ]*${lastMonthStart.toISOString().slice(0, 10)} – ${last}draft0\\.0200 EUR$`));
+    await page.click('#tally-pinv-table tbody tr');
+    await page.waitForSelector('#tally-pinv-lines');
+    assert.match(await page.textContent('#tally-pinv-title') ?? '', /\(draft\): 0\.0200 EUR$/);
+    const lines = await page.locator('#tally-pinv-lines tbody tr').allTextContents();
+    assert.ok(lines.length >= 1 && lines.every((l) => !/other-secret-vm|e0000000/.test(l)), lines.join('|'));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#tally-pinv-csv')]);
+    const csv = readFileSync(await download.path(), 'utf8');
+    assert.match(csv, /"total","0\.02","EUR"\r\n$/);
+    assert.doesNotMatch(csv, new RegExp(OTHER));
+    await page.locator('#tally-invoices').screenshot({ path: join(SHOTS, 'horizon-project-invoices.png') });
+    // Not another project's invoices, neither through its path nor by the invoice's id.
+    assertForbidden(await ajax(page, `/api/tally/v1/projects/${OTHER}/invoices`), 'billing:project_invoices:get');
+    assertForbidden(await ajax(page, `/api/tally/v1/invoices/${acme.invoices[0]!.id}`), 'billing:invoices:get');
+    assertForbidden(await ajax(page, `/api/tally/v1/projects/${OTHER}/account`), 'billing:project_account:get');
+    await page.close();
+  });
+
   await t.test('billing-api down: the member sees the error and what to do, never a zero bill', async () => {
     const page = await login(browser, 'demo-member', 'demo-pass', '/project/billing/');
     await page.waitForSelector('#tally-detail .total');

@@ -135,10 +135,11 @@ function csvField(v: string): string {
   return `"${safe.replace(/"/g, '""')}"`;
 }
 
-/** The invoice as CSV: one row per line, then the total. */
+/** The invoice as CSV: one row per line, then (a project's view of a shared account's invoice) the project's total, then the total. */
 export function invoiceCsv(inv: InvoiceView): string {
   const rows = [['invoice_id', 'line_no', 'rated_line_id', 'project_id', 'description', 'amount', 'currency']];
   for (const l of inv.lines) rows.push([inv.id, String(l.line_no), l.rated_line_id, l.project_id ?? '', l.description, l.amount, inv.currency]);
+  if (inv.scope?.shared) rows.push([inv.id, '', '', inv.scope.project_id, 'project total (lines of this project only)', inv.scope.project_total, inv.currency]);
   rows.push([inv.id, '', '', '', 'total', inv.total, inv.currency]);
   return rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
 }

@@ -13,6 +13,7 @@ import { startPolicyEditor } from './policies-view.js';
 import { startQuoteCalculator } from './quote-view.js';
 import { startModes } from './modes-view.js';
 import { startPools } from './pools-view.js';
+import { startProjectInvoices } from './project-invoices-view.js';
 import { dailySeries, explainError } from './shape.js';
 import { renderCharges, renderError, renderProjects } from './view.js';
 
@@ -45,6 +46,7 @@ function start(config: PageConfig): void {
   if (config.mode === 'project' && config.projectId) {
     startModes(byId('tally-modes'), client, config.projectId);
     startQuoteCalculator(byId('tally-quote'), client, config.projectId);
+    startProjectInvoices(byId('tally-invoices'), client, config.projectId);
   }
 
   const refresh = async (): Promise<void> => {

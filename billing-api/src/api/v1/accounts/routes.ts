@@ -8,11 +8,14 @@ import { ValidationError, type Knex, type Logger } from '@tally/common';
 import type { Credentials, Target } from '../../../auth/rules.js';
 import { accountProjects, createAccount, getAccount, listAccounts, topUp, updateAccount, type Scheme } from '../../../accounts/accounts.js';
 import { accountEntries } from '../../../accounts/ledger.js';
-import { creditNote, finalizeInvoice, getInvoice, invoiceAccountId, invoiceCsv, listInvoices, voidInvoice } from '../../../invoices/invoices.js';
+import { creditNote, finalizeInvoice, invoiceAccountId, invoiceCsv, listInvoices, voidInvoice } from '../../../invoices/invoices.js';
 import { runBilling } from '../../../invoices/run.js';
 import { auditEvents, type Actor } from '../../../audit.js';
 import type { RequestState } from '../../../http-errors.js';
 import type { RouteSet } from '../route.js';
+import type { AccessPolicy } from '../../../auth/policy.js';
+import { isAdmin } from '../../../auth/middleware.js';
+import { invoiceForCaller } from '../../../invoices/project-invoices.js';
 import { idList, jsonBody, money, oneOf, onlyFields, str, timestamp } from '../body.js';
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -24,6 +27,8 @@ export interface AccountRouteDeps {
   db: Knex;
   log: Logger;
   clock: () => Date;
+  /** To tell an admin (whole invoice) from a project's member or reader (its own lines when the account is shared). */
+  policy: AccessPolicy;
 }
 
 const actor = (ctx: Context, creds: Credentials): Actor => ({ creds, requestId: (ctx.state as RequestState).requestId });
@@ -110,18 +115,20 @@ export function accountRoutes(routes: RouteSet, deps: AccountRouteDeps): void {
     parse: (ctx) => pathId(ctx, 'account_id'),
     handle: async (id) => ({ account: (await getAccount(db, id)).id, invoices: await listInvoices(db, id) }),
   });
+  /** An admin sees the whole invoice; a project's member or reader only its own project's lines when the account pays for several. */
+  const callerInvoice = (id: string, c: Credentials) => invoiceForCaller(db, id, { admin: isAdmin(deps.policy, c), projectId: c.project_id });
   const invoiceTarget = async (ctx: Context): Promise<Target> => accountTarget(db, ctx, await invoiceAccountId(db, pathId(ctx, 'invoice_id')));
   routes.add({
     method: 'GET', path: '/v1/invoices/:invoice_id', rule: 'billing:invoices:get', summary: 'An invoice with lines (each referencing its rated line) and credit notes',
-    target: invoiceTarget, parse: (ctx) => pathId(ctx, 'invoice_id'), handle: (id) => getInvoice(db, id),
+    target: invoiceTarget, parse: (ctx) => pathId(ctx, 'invoice_id'), handle: (id, c) => callerInvoice(id, c),
   });
   routes.add({
     method: 'GET', path: '/v1/invoices/:invoice_id/csv', rule: 'billing:invoices:get', summary: 'An invoice as CSV',
     target: invoiceTarget, parse: (ctx) => pathId(ctx, 'invoice_id'),
-    handle: async (id, _c, ctx) => {
+    handle: async (id, c, ctx) => {
       ctx.type = 'text/csv; charset=utf-8';
       ctx.attachment(`${id}.csv`);
-      return invoiceCsv(await getInvoice(db, id));
+      return invoiceCsv(await callerInvoice(id, c));
     },
   });
   routes.add({
