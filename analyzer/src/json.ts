@@ -3,7 +3,8 @@
  * because Ceilometer's cumulative counters exceed 2^53 and must never be rounded
  * through a JS number on their way to the DFS.
  */
-import { isLosslessNumber, LosslessNumber, parse, stringify } from 'lossless-json';
+import { isLosslessNumber, LosslessNumber, stringify } from 'lossless-json';
+import { parseLossless } from './lossless-parse.js';
 
 /** A JSON value as parsed losslessly: numbers stay `LosslessNumber` (their literal text). */
 export type JsonValue = null | boolean | string | LosslessNumber | JsonValue[] | JsonObject;
@@ -12,9 +13,9 @@ export interface JsonObject {
   [key: string]: JsonValue;
 }
 
-/** Parse JSON text keeping every number literal exact. Throws SyntaxError on bad JSON. */
+/** Parse JSON text keeping every number literal exact (same values as lossless-json's parse). Throws SyntaxError on bad JSON. */
 export function parseJson(text: string): JsonValue {
-  return parse(text) as JsonValue;
+  return parseLossless(text);
 }
 
 /** Serialise a lossless value (plain JS values mixed in are fine) to JSON text; number literals are written as received. */
