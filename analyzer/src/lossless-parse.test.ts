@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ceilometerVectorsDir } from '@tally/common';
 import { parse, stringify } from 'lossless-json';
+import { stringifyJson } from './json.js';
 import { parseLossless } from './lossless-parse.js';
 
 function prng(seed: number): () => number {
@@ -83,5 +84,23 @@ describe('parseLossless', () => {
       same(text.slice(0, at) + text.slice(at + 1));
       same(text.slice(0, at) + '",:[]{}0\\ '[Math.floor(r() * 10)]! + text.slice(at));
     }
+  });
+});
+
+describe('stringifyJson', () => {
+  it('writes what lossless-json writes, for parsed values and for mixed ones', () => {
+    const r = prng(7);
+    for (let k = 0; k < 3000; k++) {
+      const text = gen(r, 0);
+      let v;
+      try {
+        v = parse(text);
+      } catch {
+        continue;
+      }
+      assert.equal(stringifyJson(v as never), stringify(v), text);
+    }
+    const mixed = { n: 1.5, u: undefined, d: new Date(0), a: [1, undefined], big: 12n, s: 'x' };
+    assert.equal(stringifyJson(mixed as never), stringify(mixed as never));
   });
 });
