@@ -3,7 +3,8 @@
  * because Ceilometer's cumulative counters exceed 2^53 and must never be rounded
  * through a JS number on their way to the DFS.
  */
-import { isLosslessNumber, LosslessNumber, parse, stringify } from 'lossless-json';
+import { isLosslessNumber, LosslessNumber, stringify } from 'lossless-json';
+import { parseLossless } from './lossless-parse.js';
 
 /** A JSON value as parsed losslessly: numbers stay `LosslessNumber` (their literal text). */
 export type JsonValue = null | boolean | string | LosslessNumber | JsonValue[] | JsonObject;
@@ -12,17 +13,53 @@ export interface JsonObject {
   [key: string]: JsonValue;
 }
 
-/** Parse JSON text keeping every number literal exact. Throws SyntaxError on bad JSON. */
+/** Parse JSON text keeping every number literal exact (same values as lossless-json's parse). Throws SyntaxError on bad JSON. */
 export function parseJson(text: string): JsonValue {
-  return parse(text) as JsonValue;
+  return parseLossless(text);
 }
 
 /** Serialise a lossless value (plain JS values mixed in are fine) to JSON text; number literals are written as received. */
 export function stringifyJson(value: JsonValue | Record<string, unknown>): string {
+  const fast = stringifyPlain(value);
+  if (fast !== undefined) return fast;
   const out = stringify(value);
   // stringify only returns undefined for undefined/functions, which JsonValue excludes.
   if (out === undefined) throw new TypeError('value is not serialisable as JSON');
   return out;
+}
+
+/**
+ * The output of lossless-json's stringify for a value made only of what the lossless
+ * parser returns (null, booleans, strings, LosslessNumbers, arrays, plain objects), one
+ * native `JSON.stringify` per string instead of lossless-json's generic walk; undefined
+ * when anything else is inside (the caller then uses lossless-json).
+ */
+function stringifyPlain(v: unknown): string | undefined {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v !== 'object') return undefined;
+  if (v instanceof LosslessNumber) return v.value;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let k = 0; k < v.length; k++) {
+      const x = stringifyPlain(v[k]);
+      if (x === undefined) return undefined;
+      out += k === 0 ? x : ',' + x;
+    }
+    return out + ']';
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype) return undefined;
+  const o = v as Record<string, unknown>;
+  let out = '{';
+  let first = true;
+  for (const k of Object.keys(o)) {
+    const x = stringifyPlain(o[k]);
+    if (x === undefined) return undefined;
+    out += (first ? '' : ',') + JSON.stringify(k) + ':' + x;
+    first = false;
+  }
+  return out + '}';
 }
 
 export function isJsonObject(v: unknown): v is JsonObject {

@@ -69,4 +69,24 @@ describe('ingest failure', () => {
     assert.deepEqual(usage.filter((u) => u.meter === 'instance').map((u) => [u.windowStart.toISOString(), u.quantity, u.samples]), [['2026-11-21T20:00:00.000Z', '300', 2]]);
     await bus.close();
   });
+  it('writes a batch early when every prefetched delivery waits on it (no stall until the flush interval)', async () => {
+    const bus = new InProcessBus();
+    const dfs = new LocalDfs(join(dir, 'prefetch'));
+    const ingest = new Ingestor({ bus, dfs, db, log: memoryLogger() }, {
+      analyzerQueue: 'q.prefetch', analyzerId: 'p', ingestBatchSize: 1000, ingestFlushIntervalMs: 600_000, gapThresholdMs: 630_000,
+      controlExchange: 'ceilometer', exchangeDurable: false, prefetch: 2,
+    });
+    await ingest.start();
+    const ex = { name: 'ceilometer', type: 'topic' as const, durable: false, autoDelete: false };
+    for (let k = 0; k < 5; k++) await bus.publish({ exchange: ex, routingKey: 'metering.sample', body: body(`p${k}`, `2026-11-21T20:0${k}:00`) });
+    // Prefetch 2, batch 1000, flush interval 10 min: batches of 2, 2, then 1 left for stop().
+    for (let i = 0; i < 400 && ingest.stats().batches < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(ingest.stats().batches, 2);
+    assert.equal(await bus.queueDepth('q.prefetch'), 0);
+    await ingest.stop();
+    assert.equal(ingest.stats().samples, 5);
+    assert.equal(ingest.stats().batches, 3);
+    assert.equal((await dfs.list('raw/')).length, 3);
+    await bus.close();
+  });
 });
