@@ -6,32 +6,13 @@ import type { Knex } from '@tally/common';
 import { ratePeriod, type PolicyVersion, type RatingResult, type UsageInput } from '../pricing/index.js';
 import { policyVersions } from '../policies/store.js';
 import { ratingFacts } from '../modes/store.js';
-
-interface UsageRow {
-  window_start: Date;
-  window_end: Date;
-  resource_id: string;
-  meter: string;
-  unit: string;
-  quantity: string;
-  project_id: string | null;
-  flavor_name: string | null;
-  vcpus: number | null;
-  memory_mb: number | null;
-}
+import { toUsageInput, usageRecords, type UsageRow } from '../usage.js';
 
 /** Usage records of `projectIds` whose window starts in the period, in a stable order. */
 export async function usageOf(db: Knex | Knex.Transaction, projectIds: readonly string[], period: { start: Date; end: Date }): Promise<UsageInput[]> {
-  const rows = projectIds.length === 0 ? [] : ((await db('usage_records')
-    .whereIn('project_id', projectIds as string[])
-    .where('window_start', '>=', period.start).where('window_start', '<', period.end)
-    .orderBy([{ column: 'project_id' }, { column: 'resource_id' }, { column: 'meter' }, { column: 'window_start' }])
-    .select('window_start', 'window_end', 'resource_id', 'meter', 'unit', db.raw('quantity::text AS quantity'), 'project_id', 'flavor_name', 'vcpus', 'memory_mb')) as UsageRow[]);
-  const usage: UsageInput[] = rows.map((r) => ({
-    windowStart: r.window_start, windowEnd: r.window_end, resourceId: r.resource_id, meter: r.meter, unit: r.unit,
-    quantity: r.quantity, projectId: r.project_id, flavorName: r.flavor_name, vcpus: r.vcpus, memoryMb: r.memory_mb,
-  }));
-  return usage;
+  if (projectIds.length === 0) return [];
+  const rows = (await usageRecords(db, period).whereIn('project_id', projectIds as string[])) as UsageRow[];
+  return rows.map(toUsageInput);
 }
 
 /** Rate `[start, end)` for `projectIds`; `versions` default to every live one; `usage` when already read. */
