@@ -1,11 +1,12 @@
 /**
  * Accounts, ledgers, invoices and billing runs as billing-api answers them,
- * checked before use (money must be decimal strings). The shapes mirror
- * billing-api's AccountView, InvoiceView, ledger entries and RunReport; they
- * belong in `@tally/billing-api/wire` once the API exports them there.
+ * checked before use (money must be decimal strings). A run's report comes from
+ * `@tally/billing-api/wire`; the account and invoice shapes here are the looser
+ * forms the list and detail answers share (`lines` only in the detail).
  */
 import { isDecimalString } from './format.js';
 import { ApiError } from './shape.js';
+import type { RunReport } from './types.js';
 
 /** A payer as the list shows it (`GET /v1/accounts`: no balances). */
 export interface AccountSummary {
@@ -52,14 +53,8 @@ export interface InvoiceView {
   credit_notes?: { id: string; amount: string; reason: string; created_at: string }[];
 }
 
-/** What a billing run did. */
-export interface RunReport {
-  run_id: string;
-  period: { start: string; end: string };
-  accounts: number;
-  invoices_created: number;
-  invoices_existing: number;
-}
+/** What a billing run did (the API's contract). */
+export type { RunReport };
 
 function bad(what: string): never {
   throw new ApiError(200, 'bad_response', `the billing API sent an unexpected response (${what})`);

@@ -2,23 +2,16 @@
  * Pricing policies as billing-api answers them (`/v1/pricing-policies…`), checked
  * before use, and the pure pieces of the editor: grouping versions by name and
  * the live-versus-draft comparison of a simulation.
- * The shapes mirror billing-api's PolicyVersionView and route answers; they
- * belong in `@tally/billing-api/wire` once the API exports them there.
+ * A stored version's shape comes from `@tally/billing-api/wire`; the validate and
+ * simulate answers are described here.
  */
 import Decimal from 'decimal.js';
 import { isDecimalString } from './format.js';
 import { ApiError } from './shape.js';
+import type { PolicyVersionView } from './types.js';
 
-/** One stored version of a policy. */
-export interface PolicyVersionView {
-  id: number;
-  name: string;
-  version: number;
-  effective_from: string;
-  created_by: string;
-  created_at: string;
-  source: string;
-}
+/** One stored version of a policy (the API's contract). */
+export type { PolicyVersionView };
 
 /** One problem in a policy text. */
 export interface PolicyIssueView {

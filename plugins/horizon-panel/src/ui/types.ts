@@ -3,5 +3,5 @@
  * (type-only: nothing of the server reaches the bundle).
  */
 export type {
-  BillingMode, ChargesContext, ErrorBody, PoolSample, PoolView, ProjectCharges, ProjectList, ResourceCharge, ResourceModeView,
+  BillingMode, ChargesContext, ErrorBody, PoolSample, PoolView, PolicyVersionView, ProjectCharges, ProjectList, ResourceCharge, ResourceModeView, RunReport,
 } from '@tally/billing-api/wire';
