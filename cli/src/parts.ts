@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import {
-  databaseOptions, busOptions, runtimeOptions, openDatabase, openBus, migrate, startEmbeddedPostgres, redactUrl,
+  databaseOptions, busOptions, runtimeOptions, openDatabase, openBus, migrate, startEmbeddedPostgres, redactUrl, commonMigrations,
   TallyError, type Bus, type Knex, type LoadedConfig, type Logger,
 } from '@tally/common';
 import { analyzerMigrations } from '@tally/analyzer';
@@ -12,7 +12,7 @@ import { billingMigrations } from '@tally/billing-api';
 import type { Lifecycle } from './shutdown.js';
 
 /** Every migration of every workspace, applied in name order. */
-export const ALL_MIGRATIONS = [...analyzerMigrations, ...billingMigrations];
+export const ALL_MIGRATIONS = [...commonMigrations, ...analyzerMigrations, ...billingMigrations];
 
 export function dataDir(config: LoadedConfig): string {
   return resolve(config.get(runtimeOptions).dataDir);

@@ -42,14 +42,19 @@ export function openDatabase(url: string, poolMax = 10): Knex {
   return knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: poolMax } });
 }
 
-/** Run every pending migration (append-only, in name order). Returns the names applied now. */
+/**
+ * Run every pending migration (append-only, in name order). Returns the names applied now.
+ * The same migration object listed twice (a shared workspace's tables, listed by each
+ * workspace that needs them) runs once; two different migrations with one name are an error.
+ */
 export async function migrate(knex: Knex, migrations: readonly Migration[]): Promise<string[]> {
-  const sorted = [...migrations].sort((a, b) => a.name.localeCompare(b.name));
-  const names = new Set<string>();
-  for (const m of sorted) {
-    if (names.has(m.name)) throw new Error(`duplicate migration name ${m.name}`);
-    names.add(m.name);
+  const byName = new Map<string, Migration>();
+  for (const m of migrations) {
+    const seen = byName.get(m.name);
+    if (seen !== undefined && seen !== m) throw new Error(`duplicate migration name ${m.name}`);
+    byName.set(m.name, m);
   }
+  const sorted = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   const source: Knex.MigrationSource<Migration> = {
     getMigrations: () => Promise.resolve(sorted),
     getMigrationName: (m) => m.name,
