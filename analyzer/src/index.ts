@@ -12,7 +12,8 @@ export { windowUsage, SPAN_METER, type WindowInput } from './window-usage.js';
 export { lifetimesOverlapping, updateLifetimes } from './lifetimes.js';
 export { HOUR_US, parseTimestampUs, formatTimestampUs, microsToSeconds } from './timestamp.js';
 export { analyzerMigrations, replaceWindowUsage, queryUsage, USAGE_TABLE, DIRTY_TABLE, LIFETIME_TABLE, type UsageRecord, type InstanceAttributes } from './usage.js';
-export { windowOptions, WindowProcessor, markDirty, processWindow, readRecords, windowsTouched, type WindowDeps, type WindowProcessorOptions, type WindowResult, type WindowStats } from './windows.js';
+export { claimWindow, lockWindow, markDirty, settleWindow, WINDOW_LOCK_CLASS, type ClaimedWindow } from './dirty.js';
+export { windowOptions, WindowProcessor, processWindow, readRecords, windowsTouched, type WindowDeps, type WindowProcessorOptions, type WindowResult, type WindowStats } from './windows.js';
 
 import { dfsOptions } from './dfs/index.js';
 import { ingestOptions } from './ingest.js';

@@ -14,7 +14,8 @@ import { rawFilePath } from './layout.js';
 import { Lru } from './lru.js';
 import { HOUR_US, hourStartUs } from './timestamp.js';
 import { signatureProblem, VERIFY_MODES, type VerifyMode } from './verify.js';
-import { markDirty, windowsTouched } from './windows.js';
+import { markDirty } from './dirty.js';
+import { windowsTouched } from './windows.js';
 
 export const ingestOptions = defineOptions('analyzer-ingest', 'how the analyzer takes samples off the bus', {
   analyzerQueue: opt.string({

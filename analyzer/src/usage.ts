@@ -127,6 +127,23 @@ export const analyzerMigrations: Migration[] = [
       });
     },
   },
+  {
+    // Each mark draws a sequence number; a job settles the mark it claimed, so a mark that
+    // arrives during the job leaves the window eligible again without waiting on any row
+    // lock the job holds (see dirty.ts: the claim is an advisory lock, issue 12's 40P01).
+    name: '20261204020000_analyzer_dirty_mark_seq',
+    async up(knex) {
+      await knex.raw(`CREATE SEQUENCE ${DIRTY_TABLE}_mark_seq`);
+      await knex.raw(`ALTER TABLE ${DIRTY_TABLE} ADD COLUMN mark_seq bigint NOT NULL DEFAULT nextval('${DIRTY_TABLE}_mark_seq'), ADD COLUMN processed_seq bigint`);
+      await knex.raw(`ALTER SEQUENCE ${DIRTY_TABLE}_mark_seq OWNED BY ${DIRTY_TABLE}.mark_seq`);
+      // Rows processed since their last mark stay processed.
+      await knex.raw(`UPDATE ${DIRTY_TABLE} SET processed_seq = mark_seq WHERE processed_at IS NOT NULL AND marked_at <= processed_at`);
+    },
+    async down(knex) {
+      // The sequence is owned by the column and goes with it.
+      await knex.raw(`ALTER TABLE ${DIRTY_TABLE} DROP COLUMN processed_seq, DROP COLUMN mark_seq`);
+    },
+  },
 ];
 
 interface UsageRow {

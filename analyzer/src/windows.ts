@@ -6,6 +6,7 @@
  */
 import { defineOptions, opt, type Knex, type Logger } from '@tally/common';
 import { decodeSampleLine, type RawSample } from './decode.js';
+import { claimWindow, lockWindow, settleWindow } from './dirty.js';
 import type { Dfs } from './dfs/types.js';
 import { hoursCovering, rawHourPrefix } from './layout.js';
 import { lifetimesOverlapping, updateLifetimes } from './lifetimes.js';
@@ -13,7 +14,7 @@ import { extract, type InstanceRecord } from './mapreduce.js';
 import { extractMeter, type MeterRecord } from './meters.js';
 import { windowUsage } from './window-usage.js';
 import { HOUR_US, hourStartUs, usToDate } from './timestamp.js';
-import { DIRTY_TABLE, replaceWindowUsage } from './usage.js';
+import { replaceWindowUsage } from './usage.js';
 
 export const windowOptions = defineOptions('analyzer-windows', 'turning raw samples into hourly usage records', {
   gapThreshold: opt.duration({
@@ -45,14 +46,6 @@ export function windowsTouched(tsUs: number, gapThresholdUs: number): number[] {
   return hoursCovering(tsUs - gapThresholdUs + 1, tsUs + gapThresholdUs - 1);
 }
 
-/** Mark windows dirty (idempotent). Call only after the samples are durable in the DFS. */
-export async function markDirty(db: Knex, windowStartsUs: Iterable<number>): Promise<void> {
-  const rows = [...new Set(windowStartsUs)].sort((a, b) => a - b).map((w) => ({ window_start: usToDate(w), marked_at: db.fn.now() }));
-  if (rows.length === 0) return;
-  // DO UPDATE (not NOTHING) so a mark racing a job that holds the row waits for it and is re-inserted after.
-  await db(DIRTY_TABLE).insert(rows).onConflict('window_start').merge(['marked_at']);
-}
-
 export interface WindowDeps {
   dfs: Dfs;
   db: Knex;
@@ -65,6 +58,8 @@ export interface WindowResult {
   rows: number;
   files: number;
   badLines: number;
+  /** Other windows whose span the lifetimes grew into: the caller marks them dirty (see dirty.ts for when). */
+  reached: number[];
 }
 
 /** Read the heartbeat and measured records in [fromUs, toUs) from the DFS hours covering it. */
@@ -99,17 +94,21 @@ export async function readRecords(dfs: Dfs, fromUs: number, toUs: number, log: L
   return { records, meters, files, badLines };
 }
 
-/** Recompute one window and write its rows (in `trx`, which the caller commits); with `projectId`, only that project's rows. */
+/**
+ * Recompute one window and write its rows (in `trx`, which the caller commits); with
+ * `projectId`, only that project's rows. Holds the window's advisory lock until `trx`
+ * ends; does not mark the windows it reached (returned in `reached`).
+ */
 export async function processWindow(deps: WindowDeps, trx: Knex, windowStartUs: number, gapThresholdUs: number, projectId?: string): Promise<WindowResult> {
   const window = { startUs: hourStartUs(windowStartUs), endUs: hourStartUs(windowStartUs) + HOUR_US };
+  await lockWindow(trx, window.startUs);
   const { records, meters, files, badLines } = await readRecords(deps.dfs, window.startUs - gapThresholdUs, window.endUs + gapThresholdUs, deps.log);
   const reached = (await updateLifetimes(trx, records)).filter((h) => h !== window.startUs);
-  await markDirty(trx, reached);
   const lifetimes = await lifetimesOverlapping(trx, window.startUs, window.endUs);
   const all = windowUsage({ instances: records, meters, lifetimes }, window, gapThresholdUs);
   const usage = projectId === undefined ? all : all.filter((r) => r.projectId === projectId);
   await replaceWindowUsage(trx, usToDate(window.startUs), usage, projectId);
-  return { windowStartUs: window.startUs, rows: usage.length, files, badLines };
+  return { windowStartUs: window.startUs, rows: usage.length, files, badLines, reached };
 }
 
 export interface WindowProcessorOptions {
@@ -129,8 +128,8 @@ export interface WindowStats {
 
 /**
  * Drains the dirty-window table periodically and on demand. Each job claims one
- * dirty row with FOR UPDATE SKIP LOCKED, so replicas share the work and never run
- * the same window at once; the row is deleted in the job's transaction.
+ * window with an advisory lock (see dirty.ts), so replicas share the work and never
+ * run the same window at once; the window is settled in the job's transaction.
  */
 export class WindowProcessor {
   private timer: NodeJS.Timeout | undefined;
@@ -182,20 +181,11 @@ export class WindowProcessor {
       let result: WindowResult | undefined;
       try {
         result = await this.deps.db.transaction(async (trx) => {
-          // Eligible: never processed, marked again since, or closed (its final run).
           const closedBefore = new Date(this.clock() - HOUR_US / 1000 - this.thresholdUs / 1000 - this.latenessMs);
-          const claimed = (await trx(DIRTY_TABLE)
-            .select('window_start')
-            .where((q) => void q.whereNull('processed_at').orWhereRaw('marked_at > processed_at').orWhere('window_start', '<=', closedBefore))
-            .orderBy('window_start')
-            .forUpdate()
-            .skipLocked()
-            .limit(1)) as { window_start: Date }[];
-          const row = claimed[0];
-          if (!row) return undefined;
-          const r = await processWindow(this.deps, trx, row.window_start.getTime() * 1000, this.thresholdUs);
-          if (row.window_start <= closedBefore) await trx(DIRTY_TABLE).where('window_start', row.window_start).delete();
-          else await trx(DIRTY_TABLE).where('window_start', row.window_start).update({ processed_at: trx.fn.now() });
+          const claimed = await claimWindow(trx, closedBefore, []);
+          if (!claimed) return undefined;
+          const r = await processWindow(this.deps, trx, claimed.windowStartUs, this.thresholdUs);
+          await settleWindow(trx, claimed, r.reached, claimed.windowStartUs <= closedBefore.getTime() * 1000);
           return r;
         });
       } catch (e) {
