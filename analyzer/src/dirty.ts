@@ -28,10 +28,13 @@ export interface ClaimedWindow {
 
 /** Mark windows dirty (idempotent; ascending order). Call only after the samples are durable in the DFS. */
 export async function markDirty(db: Knex, windowStartsUs: Iterable<number>): Promise<void> {
-  const rows = [...new Set(windowStartsUs)].sort((a, b) => a - b).map((w) => ({ window_start: usToDate(w), marked_at: db.fn.now() }));
-  if (rows.length === 0) return;
-  // mark_seq takes its default (a new sequence value) for each proposed row, also on conflict.
-  await db(DIRTY_TABLE).insert(rows).onConflict('window_start').merge(['marked_at', 'mark_seq']);
+  const hours = [...new Set(windowStartsUs)].sort((a, b) => a - b);
+  // Chunks keep each statement under PostgreSQL's 65535 bind parameters (a lifetime can reach years of hours).
+  for (let i = 0; i < hours.length; i += 10_000) {
+    const rows = hours.slice(i, i + 10_000).map((w) => ({ window_start: usToDate(w), marked_at: db.fn.now() }));
+    // mark_seq takes its default (a new sequence value) for each proposed row, also on conflict.
+    await db(DIRTY_TABLE).insert(rows).onConflict('window_start').merge(['marked_at', 'mark_seq']);
+  }
 }
 
 /** Wait for the advisory lock of one hour (reprocess and the job itself; re-entrant in one transaction). */
