@@ -4,7 +4,8 @@
  */
 import type { Bus, Knex, Logger } from '@tally/common';
 import type { Dfs } from './dfs/types.js';
-import { defaultAnalyzerId, Ingestor, type IngestStats } from './ingest.js';
+import { Ingestor, type IngestStats } from './ingest.js';
+import { defaultAnalyzerId } from './queues.js';
 import { analyzerStatus, renderMetrics, startMetricsServer } from './metrics.js';
 import type { VerifyMode } from './verify.js';
 import { WindowProcessor, type WindowStats } from './windows.js';
@@ -32,6 +33,10 @@ export interface AnalyzerOptions {
   windowInterval: number;
   /** ms; default 0. */
   allowedLateness?: number;
+  /** ms; see ingest's sample-max-age (default 35 d, 0 = any age). */
+  sampleMaxAge?: number;
+  /** ms; see ingest's sample-max-future (default 10 min). */
+  sampleMaxFuture?: number;
   controlExchange: string;
   exchangeDurable: boolean;
   /** How often the bus is probed (ms); two failed probes in a row resolve `lost`. Default 2000. */
@@ -81,6 +86,8 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
       controlExchange: opts.controlExchange,
       exchangeDurable: opts.exchangeDurable,
       allowedLatenessMs: opts.allowedLateness ?? 0,
+      ...(opts.sampleMaxAge !== undefined ? { sampleMaxAgeMs: opts.sampleMaxAge } : {}),
+      ...(opts.sampleMaxFuture !== undefined ? { sampleMaxFutureMs: opts.sampleMaxFuture } : {}),
       ...(opts.verify ? { verify: opts.verify } : {}),
       ...(opts.signatureSecret !== undefined ? { signatureSecret: opts.signatureSecret } : {}),
     },

@@ -2,7 +2,9 @@
 export { startAnalyzer, type Analyzer, type AnalyzerDeps, type AnalyzerOptions, type AnalyzerStats } from './analyzer.js';
 export { decodeBody, decodeSampleLine, encodeSampleLine, validateSample, UndecodableMessage, type DecodedMessage, type DecodedSample, type RawSample, type RejectedSample } from './decode.js';
 export { dfsOptions, openDfs, LocalDfs, DfsError, checkPath, type Dfs } from './dfs/index.js';
-export { ingestOptions, Ingestor, analyzerQueueSpec, deadLetterSpec, defaultAnalyzerId, SAMPLE_ROUTING_KEYS, type IngestConfig, type IngestDeps, type IngestStats } from './ingest.js';
+export { ingestOptions, Ingestor, type IngestConfig, type IngestDeps, type IngestStats } from './ingest.js';
+export { analyzerQueueSpec, deadLetterSpec, defaultAnalyzerId, fieldLabel, SAMPLE_ROUTING_KEYS } from './queues.js';
+export { eventTimeProblem, DEFAULT_SAMPLE_MAX_AGE_MS, DEFAULT_SAMPLE_MAX_FUTURE_MS } from './event-time.js';
 export { parseJson, stringifyJson, type JsonObject, type JsonValue } from './json.js';
 export { rawFilePath, rawHourPrefix, hoursCovering } from './layout.js';
 export { extract, map, reduce, reduceAllocation, usageForWindow, compareUsage, HEARTBEAT_METER, INSTANCE_METERS, type Allocation, type InstanceRecord, type ResourceGroup, type Window, type WindowSlice } from './mapreduce.js';

@@ -63,24 +63,30 @@ export function renderMetrics(analyzerId: string, ingest: IngestStats, windows: 
     ['tally_analyzer_samples_total', 'counter', 'Samples written to the DFS.', ingest.samples],
     ['tally_analyzer_duplicate_samples_total', 'counter', 'Samples skipped as already written (same message_id).', ingest.duplicates],
     ['tally_analyzer_dead_letters_total', 'counter', 'Samples or bodies dead-lettered by this analyzer.', ingest.deadLetters],
+    ...Object.entries(ingest.deadLettersByField).sort(([a], [b]) => (a < b ? -1 : 1)).map(([field, n]): Sample =>
+      ['tally_analyzer_dead_letters_by_field_total', 'counter', 'Dead letters by the field at fault (body: a whole body).', n, { field }]),
     ['tally_analyzer_bad_signatures_total', 'counter', 'Samples whose message_signature did not verify.', ingest.badSignatures],
     ['tally_analyzer_late_samples_total', 'counter', 'Samples for windows already closed (rerun).', ingest.lateSamples],
     ['tally_analyzer_batches_total', 'counter', 'Batches written durably to the DFS.', ingest.batches],
     ['tally_analyzer_batch_failures_total', 'counter', 'Batch writes that failed (deliveries requeued).', ingest.batchFailures],
     ['tally_analyzer_windows_processed_total', 'counter', 'Window jobs completed by this analyzer.', windows.windowsProcessed],
     ['tally_analyzer_window_failures_total', 'counter', 'Window jobs that failed (retried).', windows.failures],
-    ['tally_analyzer_processing_lag_seconds', 'gauge', 'Wall clock minus the event time of the newest sample ingested.', lagS],
+    ['tally_analyzer_processing_lag_seconds', 'gauge', 'Wall clock minus the event time of the newest sample ingested (a sample stamped ahead of the clock counts as stamped on arrival).', lagS],
     ['tally_analyzer_queue_messages', 'gauge', 'Messages ready in the analyzer queue.', status.queueMessages, { queue: status.queue }],
     ['tally_analyzer_dead_letter_queue_messages', 'gauge', 'Messages in the dead-letter queue.', status.deadLetters, { queue: `${status.queue}.dead` }],
     ['tally_analyzer_windows_pending', 'gauge', 'Hourly windows marked for (re)computation, open ones included.', status.windowsPending],
     ['tally_analyzer_oldest_pending_window_age_seconds', 'gauge', 'Age of the oldest marked window start.', oldest],
   ];
   const lines: string[] = [];
+  let previous = '';
   for (const [name, type, help, value, labels] of samples) {
     if (value === null) continue;
     const all = { analyzer: analyzerId, ...labels };
     const l = Object.entries(all).map(([k, v]) => `${k}="${esc(v)}"`).join(',');
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}{${l}} ${Number.isInteger(value) ? value : value.toFixed(6)}`);
+    // One HELP/TYPE per metric family, before its first sample.
+    if (name !== previous) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    previous = name;
+    lines.push(`${name}{${l}} ${Number.isInteger(value) ? value : value.toFixed(6)}`);
   }
   return lines.join('\n') + '\n';
 }
