@@ -8,7 +8,7 @@ import { Ingestor, type IngestStats } from './ingest.js';
 import { defaultAnalyzerId } from './queues.js';
 import { analyzerStatus, renderMetrics, startMetricsServer } from './metrics.js';
 import type { VerifyMode } from './verify.js';
-import { WindowProcessor, type WindowStats } from './windows.js';
+import { WindowProcessor, type WindowStats } from './window-processor.js';
 
 export interface AnalyzerDeps {
   bus: Bus;
@@ -94,6 +94,7 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
   );
   const windows = new WindowProcessor({ dfs: deps.dfs, db: deps.db, log: log.child('windows') }, {
     gapThresholdMs: opts.gapThreshold, windowIntervalMs: opts.windowInterval, allowedLatenessMs: opts.allowedLateness ?? 0, ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(opts.sampleMaxFuture !== undefined ? { maxFutureMs: opts.sampleMaxFuture } : {}),
   });
   await ingest.start();
   windows.start();

@@ -13,9 +13,13 @@ export { foldLifetimes, spanForWindow, unionIntervals, type Lifetime, type SpanS
 export { windowUsage, SPAN_METER, type WindowInput } from './window-usage.js';
 export { lifetimesOverlapping, updateLifetimes } from './lifetimes.js';
 export { HOUR_US, parseTimestampUs, formatTimestampUs, microsToSeconds } from './timestamp.js';
-export { analyzerMigrations, replaceWindowUsage, queryUsage, USAGE_TABLE, DIRTY_TABLE, LIFETIME_TABLE, type UsageRecord, type InstanceAttributes } from './usage.js';
+export { analyzerMigrations, replaceWindowUsage, deleteStaleUsage, upsertUsage, queryUsage, USAGE_TABLE, DIRTY_TABLE, LIFETIME_TABLE, type UsageRecord, type InstanceAttributes } from './usage.js';
 export { claimWindow, lockWindow, markDirty, settleWindow, WINDOW_LOCK_CLASS, type ClaimedWindow } from './dirty.js';
-export { windowOptions, WindowProcessor, processWindow, readRecords, windowsTouched, type WindowDeps, type WindowProcessorOptions, type WindowResult, type WindowStats } from './windows.js';
+export { windowOptions, processWindow, readRecords, windowsTouched, type WindowDeps, type WindowResult } from './windows.js';
+export { WindowProcessor, type WindowProcessorOptions, type WindowStats } from './window-processor.js';
+export { QUARANTINE_TABLE, quarantine, isDataError, bisectWrite, type QuarantineEntry, type QuarantineKind } from './quarantine.js';
+export { heartbeatAttributes, type HeartbeatAttributes } from './attributes.js';
+export { checkText, textProblem, volumeProblem, nulPath, MAX_TEXT, MAX_INT4, MAX_VOLUME_DIGITS, MAX_VOLUME_DECIMALS } from './storable.js';
 
 import { dfsOptions } from './dfs/index.js';
 import { ingestOptions } from './ingest.js';
