@@ -30,6 +30,8 @@ export interface Harness {
   now: number;
   /** Publish one `metering` body of raw sample JSON texts and wait until it is settled (written or dead-lettered). */
   send(samples: string[]): Promise<void>;
+  /** The same for an oslo 2.0 envelope around a `telemetry.polling` message. */
+  sendEnvelope(samples: string[]): Promise<void>;
   /** Write buffered samples and run every dirty window. */
   flush(): Promise<void>;
   metrics(): Promise<string>;
@@ -48,16 +50,20 @@ export async function harness(name: string, nowMs: number, opts: Partial<Analyze
   const log = memoryLogger();
   const letters: Letter[] = [];
   const queue = `q.${name}`;
+  const publish = async (routingKey: string, body: Buffer): Promise<void> => {
+    const before = h.analyzer.stats().ingest.messages;
+    await bus.publish({ exchange: EX, routingKey, body });
+    for (let i = 0; i < 400 && h.analyzer.stats().ingest.messages === before; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(h.analyzer.stats().ingest.messages, before + 1, 'the message was not taken');
+    await h.analyzer.flush();
+  };
   const h: Harness = {
     db, dfs, log, letters, now: nowMs,
     analyzer: undefined as unknown as Analyzer,
-    async send(samples) {
-      const before = h.analyzer.stats().ingest.messages;
-      await bus.publish({ exchange: EX, routingKey: 'metering.sample', body: Buffer.from(`{"event_type": "metering", "payload": [${samples.join(', ')}]}`) });
-      for (let i = 0; i < 400 && h.analyzer.stats().ingest.messages === before; i++) await new Promise((r) => setTimeout(r, 5));
-      assert.equal(h.analyzer.stats().ingest.messages, before + 1, 'the message was not taken');
-      await h.analyzer.flush();
-    },
+    send: (samples) => publish('metering.sample', Buffer.from(`{"event_type": "metering", "payload": [${samples.join(', ')}]}`)),
+    sendEnvelope: (samples) => publish('notifications.sample', Buffer.from(JSON.stringify({
+      'oslo.version': '2.0', 'oslo.message': `{"message_id": "n-${++seq}", "publisher_id": "ceilometer.polling", "event_type": "telemetry.polling", "priority": "SAMPLE", "payload": {"samples": [${samples.join(', ')}]}}`,
+    }))),
     flush: () => h.analyzer.flush(),
     async metrics() {
       const s = h.analyzer.stats();
