@@ -34,8 +34,8 @@ export interface RawSample {
   /** Exact decimal text, or null (always null after the notification agent). */
   monotonic_time: string | null;
   message_signature: string | null;
-  /** For a heartbeat (`cpu`), its metadata's instance attributes, validated. */
-  attributes?: HeartbeatAttributes;
+  /** For a heartbeat (`cpu`), its metadata's instance attributes, validated; undefined for other meters. */
+  attributes?: HeartbeatAttributes | undefined;
 }
 
 /** A sample that passed validation, with the wire object it came from (written to the DFS as is). */
@@ -180,7 +180,8 @@ export function validateSample(o: JsonObject): RawSample {
   if (sig !== undefined && sig !== null && typeof sig !== 'string') throw new ValidationError('message_signature', 'must be a string');
   const counterName = checkText('counter_name', nonEmpty(o, 'counter_name'));
   const metadata = meta ?? {};
-  const sample: RawSample = {
+  // Every RawSample gets the same shape (attributes undefined but present), so the code reading it stays monomorphic.
+  return {
     source: str(o, 'source'),
     counter_name: counterName,
     counter_type: str(o, 'counter_type'),
@@ -195,9 +196,8 @@ export function validateSample(o: JsonObject): RawSample {
     message_id: checkText('message_id', nonEmpty(o, 'message_id')),
     monotonic_time: monotonic,
     message_signature: typeof sig === 'string' ? sig : null,
+    attributes: counterName === HEARTBEAT_METER ? heartbeatAttributes(metadata) : undefined,
   };
-  if (counterName === HEARTBEAT_METER) sample.attributes = heartbeatAttributes(metadata);
-  return sample;
 }
 
 /** One DFS line for a wire sample: the object as received, number literals unchanged. */
