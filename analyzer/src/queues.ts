@@ -26,13 +26,19 @@ export function deadLetterSpec(analyzerQueue: string): { exchange: ExchangeSpec;
   return { exchange, routingKey: name, queue: { name, durable: true, bindings: [{ exchange, routingKey: name }] } };
 }
 
-const METADATA_FIELDS = new Set(['resource_metadata', 'resource_metadata.vcpus', 'resource_metadata.memory_mb', 'resource_metadata.flavor.vcpus', 'resource_metadata.flavor.ram',
+// The fields a dead letter can name from code (a NUL's path is named by the sender: folded).
+const LABELS = new Set(['body', 'oslo.message', 'event_type', 'payload', 'payload.samples', 'sample', 'source', 'counter_name', 'counter_type', 'counter_unit',
+  'counter_volume', 'user_id', 'project_id', 'resource_id', 'timestamp', 'message_id', 'monotonic_time', 'message_signature',
+  'resource_metadata', 'resource_metadata.vcpus', 'resource_metadata.memory_mb', 'resource_metadata.flavor.vcpus', 'resource_metadata.flavor.ram',
   'resource_metadata.flavor.name', 'resource_metadata.instance_type', 'resource_metadata.flavor_name', 'resource_metadata.display_name']);
 
-/** A bounded label for a dead letter's field: metadata paths (named by the sender) fold into `resource_metadata`. */
+/**
+ * A bounded label for a dead letter's field (a Prometheus label): the fields the code
+ * names; any other path under resource_metadata folds into `resource_metadata`, any other
+ * into `other`, so a sender cannot mint labels.
+ */
 export function fieldLabel(field: string | undefined): string {
   if (field === undefined) return 'none';
-  if (field.startsWith('resource_metadata')) return METADATA_FIELDS.has(field) ? field : 'resource_metadata';
-  const cut = field.search(/[.[]/);
-  return cut === -1 ? field : field.slice(0, cut);
+  if (LABELS.has(field)) return field;
+  return field.startsWith('resource_metadata.') ? 'resource_metadata' : 'other';
 }
