@@ -121,8 +121,10 @@ export function decodeBody(body: Buffer | string): DecodedMessage {
       if (at !== undefined) throw new ValidationError(at, 'contains NUL (\\u0000)');
       samples.push({ sample, wire, index });
     } catch (e) {
-      if (!(e instanceof ValidationError)) throw e;
-      rejected.push({ index, reason: e.message, field: e.field, wire });
+      // A stack overflow walking a deeply nested sample is as permanent as a bad field: reject it, never requeue.
+      if (e instanceof RangeError) rejected.push({ index, reason: `sample: cannot be checked: ${e.message}`, field: 'sample', wire });
+      else if (!(e instanceof ValidationError)) throw e;
+      else rejected.push({ index, reason: e.message, field: e.field, wire });
     }
   });
   const id = msg['message_id'];
