@@ -4,10 +4,11 @@
  */
 import type { Bus, Knex, Logger } from '@tally/common';
 import type { Dfs } from './dfs/types.js';
-import { defaultAnalyzerId, Ingestor, type IngestStats } from './ingest.js';
+import { Ingestor, type IngestStats } from './ingest.js';
+import { defaultAnalyzerId } from './queues.js';
 import { analyzerStatus, renderMetrics, startMetricsServer } from './metrics.js';
 import type { VerifyMode } from './verify.js';
-import { WindowProcessor, type WindowStats } from './windows.js';
+import { WindowProcessor, type WindowStats } from './window-processor.js';
 
 export interface AnalyzerDeps {
   bus: Bus;
@@ -32,6 +33,10 @@ export interface AnalyzerOptions {
   windowInterval: number;
   /** ms; default 0. */
   allowedLateness?: number;
+  /** ms; see ingest's sample-max-age (default 35 d, 0 = any age). */
+  sampleMaxAge?: number;
+  /** ms; see ingest's sample-max-future (default 10 min). */
+  sampleMaxFuture?: number;
   controlExchange: string;
   exchangeDurable: boolean;
   /** How often the bus is probed (ms); two failed probes in a row resolve `lost`. Default 2000. */
@@ -81,12 +86,15 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
       controlExchange: opts.controlExchange,
       exchangeDurable: opts.exchangeDurable,
       allowedLatenessMs: opts.allowedLateness ?? 0,
+      ...(opts.sampleMaxAge !== undefined ? { sampleMaxAgeMs: opts.sampleMaxAge } : {}),
+      ...(opts.sampleMaxFuture !== undefined ? { sampleMaxFutureMs: opts.sampleMaxFuture } : {}),
       ...(opts.verify ? { verify: opts.verify } : {}),
       ...(opts.signatureSecret !== undefined ? { signatureSecret: opts.signatureSecret } : {}),
     },
   );
   const windows = new WindowProcessor({ dfs: deps.dfs, db: deps.db, log: log.child('windows') }, {
     gapThresholdMs: opts.gapThreshold, windowIntervalMs: opts.windowInterval, allowedLatenessMs: opts.allowedLateness ?? 0, ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(opts.sampleMaxFuture !== undefined ? { maxFutureMs: opts.sampleMaxFuture } : {}),
   });
   await ingest.start();
   windows.start();

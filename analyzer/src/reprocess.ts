@@ -11,7 +11,8 @@ import { runLocalParallel } from './runner.js';
 import { SPAN_METER, spanRows } from './window-usage.js';
 import { HOUR_US } from './timestamp.js';
 import { replaceWindowUsage, type UsageRecord } from './usage.js';
-import { markDirty, processWindow, type WindowDeps } from './windows.js';
+import { lockWindow, markDirty } from './dirty.js';
+import { processWindow, type WindowDeps } from './windows.js';
 
 export interface ReprocessRequest {
   /** Inclusive start, µs (rounded down to its hour). */
@@ -46,7 +47,11 @@ export async function reprocess(deps: WindowDeps, req: ReprocessRequest, gapThre
   const out: ReprocessResult = { windows: 0, rows: 0, files: 0 };
   if ((req.runner ?? 'local') === 'local') return reprocessLocal(deps, req, hours, gapThresholdUs, onWindow);
   for (const h of hours) {
-    const r = await deps.db.transaction((trx) => processWindow(deps, trx, h, gapThresholdUs, req.projectId));
+    const r = await deps.db.transaction(async (trx) => {
+      const done = await processWindow(deps, trx, h, gapThresholdUs, req.projectId);
+      await markDirty(trx, done.reached);
+      return done;
+    });
     out.windows++;
     out.rows += r.rows;
     out.files += r.files;
@@ -84,6 +89,7 @@ async function reprocessLocal(deps: WindowDeps, req: ReprocessRequest, hours: nu
   const out: ReprocessResult = { windows: 0, rows: 0, files: r.files };
   for (const h of hours) {
     const rows = await deps.db.transaction(async (trx) => {
+      await lockWindow(trx, h);
       const spans = spanRows(await lifetimesOverlapping(trx, h, h + HOUR_US), { startUs: h, endUs: h + HOUR_US })
         .filter((s) => req.projectId === undefined || s.projectId === req.projectId);
       const records = [...(byWindow.get(h) ?? []), ...spans];
