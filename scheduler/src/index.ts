@@ -12,10 +12,11 @@ export {
 export { listScalingPolicies, livePolicy, addScalingPolicyVersion, deleteScalingPolicy, clustersWithPolicies, type ScalingPolicyVersionView, type LivePolicy, type PolicyAuditHook } from './policy/store.js';
 export { decide, describeRule, formatWindow, aggregateAt, type Decision, type DecisionInput, type MemberView, type Observation, type LastAction, type RuleResult, type Block } from './decide.js';
 export { chooseVictims } from './victim.js';
-export { observe, ANALYZER_HEARTBEAT_METRICS, type MemberLoad } from './observe.js';
+export { observe, analyzerHeartbeatMetrics, ANALYZER_HEARTBEAT_METRICS, type MemberLoad } from './observe.js';
 export { Alerter, alertOptions, SCHEDULER_ALERT_KINDS, type SchedulerAlertKind } from './alerting.js';
 export { DriverError, type Driver, type DriverMember, type DriverStatus, type MemberSpec } from './drivers/types.js';
 export { LocalDriver, ProcessLauncher, type Launcher, type LaunchedAnalyzer } from './drivers/local.js';
+export { InProcessLauncher, type InProcessLauncherDeps } from './drivers/in-process.js';
 export { NovaDriver, novaOptions, MAX_MICROVERSION, type NovaDriverDeps } from './drivers/nova.js';
 export { renderUserData, analyzerConfigYaml, type UserDataInput, type AnalyzerServerConfig } from './drivers/user-data.js';
 export { PgAdvisoryLock, SCHEDULER_LOCK_NAME, type LeaderLock } from './lock.js';

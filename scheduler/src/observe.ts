@@ -51,3 +51,24 @@ export function observe(at: number, members: readonly MemberLoad[], queue: { dep
   if (queue.deadLetters !== null) values.dead_letters = queue.deadLetters;
   return { at, values };
 }
+
+/**
+ * The heartbeat figures of an analyzer, from its running counters: messages and samples so
+ * far, dead letters, the messages acknowledged per second since the previous heartbeat, and
+ * the processing lag (wall clock − newest sample ingested). Returns a function to call at
+ * each heartbeat.
+ */
+export function analyzerHeartbeatMetrics(stats: () => { messages: number; samples: number; deadLetters: number; newestSampleUs: number }, clock: () => number = Date.now): () => Record<string, number> {
+  let prev: { at: number; messages: number } | undefined;
+  return () => {
+    const s = stats();
+    const now = clock();
+    const ackRate = prev && now > prev.at ? Math.max(0, ((s.messages - prev.messages) * 1000) / (now - prev.at)) : 0;
+    prev = { at: now, messages: s.messages };
+    const m = ANALYZER_HEARTBEAT_METRICS;
+    return {
+      [m.messages]: s.messages, [m.samples]: s.samples, [m.deadLetters]: s.deadLetters, [m.ackRate]: Number(ackRate.toFixed(3)),
+      [m.lagSeconds]: s.newestSampleUs > 0 ? Math.max(0, Number((now / 1000 - s.newestSampleUs / 1e6).toFixed(3))) : 0,
+    };
+  };
+}

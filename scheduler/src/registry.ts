@@ -47,7 +47,7 @@ export interface HeartbeatResult {
   registered: boolean;
   /** It had been marked lost and is back. */
   recovered: boolean;
-  /** An older heartbeat than the last one recorded (a late delivery): ignored. */
+  /** An older heartbeat than the last one recorded (a late delivery): ignored. One with the same time is applied (a part's last beats can share a millisecond). */
   stale: boolean;
 }
 
@@ -69,7 +69,7 @@ export async function recordHeartbeat(db: Knex, h: ComponentHeartbeat): Promise<
          role = EXCLUDED.role, cluster = EXCLUDED.cluster, node = EXCLUDED.node, version = EXCLUDED.version, endpoints = EXCLUDED.endpoints,
          state = EXCLUDED.state, started_at = EXCLUDED.started_at, last_heartbeat_at = EXCLUDED.last_heartbeat_at, heartbeats = c.heartbeats + 1,
          lost_at = NULL, load = EXCLUDED.load, metrics = EXCLUDED.metrics
-       WHERE c.last_heartbeat_at < EXCLUDED.last_heartbeat_at
+       WHERE c.last_heartbeat_at <= EXCLUDED.last_heartbeat_at
        RETURNING 1)
      SELECT (SELECT count(*) FROM prev) = 0 AS registered, (SELECT state = 'lost' FROM prev) AS was_lost, (SELECT count(*) FROM up) = 0 AS stale`,
     [h.id, h.id, h.role, h.cluster, h.node, h.version, endpoints, h.state, new Date(h.startedAt), at, at, at, load, metrics],
