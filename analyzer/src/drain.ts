@@ -79,6 +79,8 @@ export interface DrainListener {
   readonly stats: { drains: number; deadLettered: number };
   /** Resolves with the command once a drain has been asked for. */
   readonly requested: Promise<DrainCommand>;
+  /** Resolves once the drain has run and the drained event is published (rejects if the drain failed). */
+  readonly done: Promise<void>;
   /** Stop listening and delete the control queue. */
   close(): Promise<void>;
 }
@@ -94,6 +96,13 @@ export async function listenForDrain(d: { bus: Bus; log: Logger; analyzerId: str
   let signal!: (c: DrainCommand) => void;
   const requested = new Promise<DrainCommand>((r) => (signal = r));
   let running: Promise<void> | undefined;
+  let finish!: () => void;
+  let fail!: (e: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    finish = res;
+    fail = rej;
+  });
+  done.catch(() => undefined);
   await d.bus.declareQueue(ANALYZER_CONTROL_DEAD_QUEUE);
   const queue = controlQueueSpec(d.analyzerId);
   const consumer: Consumer = await d.bus.consume(queue, { prefetch: 1 }, async (m) => {
@@ -115,12 +124,14 @@ export async function listenForDrain(d: { bus: Bus; log: Logger; analyzerId: str
       await d.bus.publish({ exchange: ANALYZER_CONTROL_EXCHANGE, routingKey: drainedKey(d.analyzerId), body: Buffer.from(JSON.stringify(event)), properties: { contentType: 'application/json' } });
       d.log.info('drained', event);
     })();
+    running.then(finish, fail);
     await running;
     return 'ack';
   });
   return {
     stats,
     requested,
+    done,
     async close() {
       await consumer.cancel();
       await d.bus.deleteQueue(queue.name).catch(() => undefined);
