@@ -4,7 +4,7 @@
  * the decision log; the audit trail of actions.
  */
 import type { Knex, NodeLoad } from '@tally/common';
-import { livePolicy } from './policy/store.js';
+import { clustersWithPolicies, livePolicy } from './policy/store.js';
 import { listMembers } from './records.js';
 import { listComponents } from './registry.js';
 import { ACTIONS_TABLE, DECISIONS_TABLE, OBSERVATIONS_TABLE } from './schema.js';
@@ -90,7 +90,8 @@ export async function listActions(db: Knex, filter: { cluster?: string; limit?: 
 /** Every scaled or registered analyzer cluster, with members and load. */
 export async function listClusters(db: Knex, clusters: readonly string[]): Promise<ClusterView[]> {
   const comps = await listComponents(db, { role: 'analyzer' });
-  const names = [...new Set([...clusters, ...comps.map((c) => c.cluster)])].sort();
+  const managed = (await listMembers(db)).map((m) => m.cluster);
+  const names = [...new Set([...clusters, ...comps.map((c) => c.cluster), ...managed, ...(await clustersWithPolicies(db))])].sort();
   const out: ClusterView[] = [];
   for (const cluster of names) {
     const live = await livePolicy(db, cluster);
