@@ -6,7 +6,7 @@
 // samples, exactly: no sample lost or counted twice across the scale-in.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -60,9 +60,9 @@ describe('tally scheduler with the local driver (RabbitMQ + PostgreSQL)', () => 
     const db: Knex = openDatabase(dbUrl, 2);
     const dir = mkdtempSync(join(tmpdir(), 'tally-sched-local-'));
     const bus = await AmqpBus.connect(AMQP_URL, memoryLogger());
-    let scheduler: Proc | undefined;
+    const procs: Proc[] = [];
     cleanups.push(async () => {
-      await scheduler?.stop('SIGTERM');
+      for (const p of procs) await p.stop('SIGTERM');
       for (const q of [queue, `${queue}.dead`]) await bus.deleteQueue(q).catch(() => undefined);
       for (const x of [exchange, `${queue}.dead`]) await bus.deleteExchange(x).catch(() => undefined);
       await bus.close();
@@ -91,10 +91,15 @@ scale_in:
     await Promise.all(bodies.slice(0, backlog).map(publish));
     assert.equal(await bus.queueDepth(queue), backlog);
 
-    scheduler = tally(['scheduler', '--amqp-url', AMQP_URL, '--database-url', dbUrl, '--dfs-url', `file://${dir}/dfs`, '--data-dir', join(dir, 'data'),
+    const scheduler = tally(['scheduler', '--amqp-url', AMQP_URL, '--database-url', dbUrl, '--dfs-url', `file://${dir}/dfs`, '--data-dir', join(dir, 'data'),
       '--analyzer-queue', queue, '--control-exchange', exchange, '--scheduler-driver', 'local', '--scheduler-interval', '500ms', '--heartbeat-interval', '500ms',
       '--lost-after', '20s', '--drain-timeout', '60s', '--ingest-batch-size', '300', '--ingest-flush-interval', '150ms', '--window-interval', '300ms',
       '--allowed-lateness', '0s', '--log-level', 'info']);
+    procs.push(scheduler);
+    cleanups.push(async () => {
+      // What the scheduler said, for a failure's post-mortem.
+      if (process.env['TALLY_TEST_KEEP_OUTPUT']) writeFileSync(process.env['TALLY_TEST_KEEP_OUTPUT'], scheduler.output());
+    });
     await scheduler.waitFor(/scheduler running/, 30_000);
     // Below min size: analyzer-1; the backlog stays over 300 per replica: analyzer-2.
     await eventually('two analyzers', 90_000, async () => ((await listDecisions(db, { cluster: 'analyzer', actionsOnly: true })).some((d) => d.action === 'out' && d.members.includes('analyzer-2')) ? true : undefined));
