@@ -82,7 +82,7 @@ scale_in:
   step: 1
   cooldown: 3s
   stabilization: 2s
-  when_all: ["max queue_depth < 40 over 3s"]
+  when_all: ["max queue_depth < 100 over 3s"]
 ` });
     await bus.declareQueue(analyzerQueueSpec({ analyzerQueue: queue, controlExchange: exchange, exchangeDurable: false }));
     const ex = { name: exchange, type: 'topic' as const, durable: false, autoDelete: false };
@@ -93,7 +93,7 @@ scale_in:
 
     const scheduler = tally(['scheduler', '--amqp-url', AMQP_URL, '--database-url', dbUrl, '--dfs-url', `file://${dir}/dfs`, '--data-dir', join(dir, 'data'),
       '--analyzer-queue', queue, '--control-exchange', exchange, '--scheduler-driver', 'local', '--scheduler-interval', '500ms', '--heartbeat-interval', '500ms',
-      '--lost-after', '20s', '--drain-timeout', '60s', '--ingest-batch-size', '300', '--ingest-flush-interval', '150ms', '--window-interval', '300ms',
+      '--lost-after', '20s', '--drain-timeout', '60s', '--ingest-batch-size', '300', '--ingest-flush-interval', '150ms', '--window-interval', '1s',
       '--allowed-lateness', '0s', '--log-level', 'info']);
     procs.push(scheduler);
     cleanups.push(async () => {
@@ -109,17 +109,17 @@ scale_in:
     await eventually('both registered', 30_000, async () => ((await listComponents(db, { role: 'analyzer', state: 'running' })).length === 2 ? true : undefined));
 
     // The backlog drains; then samples trickle in while the scheduler scales in.
-    await eventually('backlog taken', 120_000, async () => ((await bus.queueDepth(queue)) < 40 ? true : undefined));
+    await eventually('backlog taken', 120_000, async () => ((await bus.queueDepth(queue)) < 100 ? true : undefined));
     const trickleEnd = { at: 0 };
     const trickle = (async () => {
       for (const b of bodies.slice(backlog)) {
         await publish(b);
-        await new Promise((r) => setTimeout(r, 60));
+        await new Promise((r) => setTimeout(r, 100));
       }
       trickleEnd.at = Date.now();
     })();
     const step = (kind: string, s: string) => async () => ((await listActions(db, { cluster: 'analyzer' })).some((a) => a.kind === kind && a.member === 'analyzer-2' && a.step === s) ? true : undefined);
-    await eventually('analyzer-2 asked to drain', 90_000, step('drain', 'started'));
+    await eventually('analyzer-2 asked to drain', 120_000, step('drain', 'started'));
     const drainAsked = Date.now();
     await eventually('analyzer-2 drained and deleted', 90_000, step('delete', 'succeeded'));
     await trickle;
@@ -132,7 +132,7 @@ scale_in:
     assert.match(log2, /drained on the scheduler's request; exiting/);
     const scaleIn = (await listDecisions(db, { cluster: 'analyzer', actionsOnly: true })).find((d) => d.action === 'in')!;
     assert.deepEqual([scaleIn.members, scaleIn.from_size, scaleIn.to_size], [['analyzer-2'], 2, 1]);
-    assert.match(scaleIn.reason, /^highest queue depth \d+ < 40 for 3 s$/);
+    assert.match(scaleIn.reason, /^highest queue depth \d+ < 100 for 3 s$/);
 
     // Settled: nothing in the queue, no window marked, three times in a row.
     let calm = 0;
