@@ -63,7 +63,7 @@ describe('tally scheduler with the local driver (RabbitMQ + PostgreSQL)', () => 
     const procs: Proc[] = [];
     cleanups.push(async () => {
       for (const p of procs) await p.stop('SIGTERM');
-      for (const q of [queue, `${queue}.dead`]) await bus.deleteQueue(q).catch(() => undefined);
+      for (const q of [queue, `${queue}.dead`, `tally.registry.sched.${sfx}`, `tally.registry.sched.${sfx}.dead`]) await bus.deleteQueue(q).catch(() => undefined);
       for (const x of [exchange, `${queue}.dead`]) await bus.deleteExchange(x).catch(() => undefined);
       await bus.close();
       await db.destroy();
@@ -93,7 +93,7 @@ scale_in:
 
     const scheduler = tally(['scheduler', '--amqp-url', AMQP_URL, '--database-url', dbUrl, '--dfs-url', `file://${dir}/dfs`, '--data-dir', join(dir, 'data'),
       '--analyzer-queue', queue, '--control-exchange', exchange, '--scheduler-driver', 'local', '--scheduler-interval', '500ms', '--heartbeat-interval', '500ms',
-      '--lost-after', '20s', '--drain-timeout', '60s', '--ingest-batch-size', '300', '--ingest-flush-interval', '150ms', '--window-interval', '1s',
+      '--lost-after', '20s', '--heartbeat-queue', `tally.registry.sched.${sfx}`, '--drain-timeout', '60s', '--ingest-batch-size', '300', '--ingest-flush-interval', '150ms', '--window-interval', '1s',
       '--allowed-lateness', '0s', '--log-level', 'info']);
     procs.push(scheduler);
     cleanups.push(async () => {

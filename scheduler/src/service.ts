@@ -23,6 +23,7 @@ export const schedulerOptions = defineOptions('scheduler', 'the resource schedul
   drainTimeout: opt.duration({ name: 'drain-timeout', default: '2m', minMs: 100, help: 'A member still draining this long after the drain command is deleted anyway (and alerted).' }),
   registerTimeout: opt.duration({ name: 'register-timeout', default: '5m', minMs: 100, help: 'A running member whose analyzer has not registered within this time is alerted.' }),
   createTimeout: opt.duration({ name: 'create-timeout', default: '10m', minMs: 100, help: 'A member not running this long after its create is marked failed, deleted and alerted.' }),
+  heartbeatQueue: opt.string({ name: 'heartbeat-queue', default: HEARTBEAT_QUEUE.name, pattern: /^[A-Za-z0-9._:-]{1,200}$/, help: 'The durable queue the scheduler records bus heartbeats from (bound to exchange tally.registry, heartbeat.#); malformed ones go to <queue>.dead.' }),
 });
 
 export interface SchedulerDeps {
@@ -48,7 +49,6 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
-const HEARTBEAT_DEAD: QueueSpec = { name: 'tally.registry.dead', durable: true, bindings: [{ exchange: REGISTRY_EXCHANGE, routingKey: 'dead' }] };
 
 /** Start recording heartbeats and the rounds. */
 export async function startScheduler(d: SchedulerDeps, s: SchedulerSettings): Promise<Scheduler> {
@@ -56,8 +56,10 @@ export async function startScheduler(d: SchedulerDeps, s: SchedulerSettings): Pr
   const log = d.log.child('scheduler');
   const alerter = new Alerter({ db: d.db, log, clock }, s);
   const stats = { rounds: 0, heartbeats: 0, badHeartbeats: 0, standby: false };
-  await d.bus.declareQueue(HEARTBEAT_DEAD);
-  const consumer: Consumer = await d.bus.consume(HEARTBEAT_QUEUE, { prefetch: 50 }, async (m) => {
+  const heartbeats: QueueSpec = { ...HEARTBEAT_QUEUE, name: s.heartbeatQueue };
+  const dead: QueueSpec = { name: `${s.heartbeatQueue}.dead`, durable: true, bindings: [{ exchange: REGISTRY_EXCHANGE, routingKey: `dead.${s.heartbeatQueue}` }] };
+  await d.bus.declareQueue(dead);
+  const consumer: Consumer = await d.bus.consume(heartbeats, { prefetch: 50 }, async (m) => {
     try {
       await recordHeartbeat(d.db, parseHeartbeat(m.body));
       stats.heartbeats++;
@@ -65,8 +67,8 @@ export async function startScheduler(d: SchedulerDeps, s: SchedulerSettings): Pr
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err; // the database: requeued
       stats.badHeartbeats++;
-      log.warn('malformed heartbeat dead-lettered', { err, queue: HEARTBEAT_DEAD.name, count: stats.badHeartbeats });
-      await d.bus.publish({ exchange: REGISTRY_EXCHANGE, routingKey: 'dead', body: m.body, properties: { headers: { 'x-tally-reason': err.message }, deliveryMode: 2 } });
+      log.warn('malformed heartbeat dead-lettered', { err, queue: dead.name, count: stats.badHeartbeats });
+      await d.bus.publish({ exchange: REGISTRY_EXCHANGE, routingKey: `dead.${s.heartbeatQueue}`, body: m.body, properties: { headers: { 'x-tally-reason': err.message }, deliveryMode: 2 } });
       return 'ack';
     }
   });

@@ -25,7 +25,7 @@ const EXCHANGE = `ceilometer_sched_${SUFFIX}`;
 const QUEUE = `tally.analyzer.sched.${SUFFIX}`;
 const SETTINGS = {
   schedulerDriver: 'local' as const, schedulerClusters: 'analyzer', schedulerInterval: 3_600_000, lostAfter: 30_000, seriesRetention: 3_600_000,
-  drainTimeout: 60_000, registerTimeout: 60_000, createTimeout: 60_000, alertWebhookUrl: '', alertWebhookTimeout: 1000, analyzerQueue: QUEUE,
+  drainTimeout: 60_000, registerTimeout: 60_000, createTimeout: 60_000, heartbeatQueue: 'tally.registry.heartbeats', alertWebhookUrl: '', alertWebhookTimeout: 1000, analyzerQueue: QUEUE,
 };
 const always: LeaderLock = { tryAcquire: () => Promise.resolve(true), held: () => true, release: () => Promise.resolve() };
 
@@ -87,7 +87,7 @@ describe('scheduler rounds (PostgreSQL, in-process bus, local driver)', () => {
       await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual(s.stats.heartbeats, 1);
       assert.deepEqual(s.stats.badHeartbeats, 1);
-      assert.equal(await bus.queueDepth('tally.registry.dead'), 1);
+      assert.equal(await bus.queueDepth('tally.registry.heartbeats.dead'), 1);
       assert.equal(await bus.queueDepth(HEARTBEAT_QUEUE.name), 0);
       now += 40_000; // compute-9 silent for 45 s, compute-10 for 40 s: both past lost-after (30 s)
       await s.tick();
