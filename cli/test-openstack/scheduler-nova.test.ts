@@ -55,8 +55,7 @@ test('the nova driver: servers created with flavor, image, metadata and user-dat
   const admin = await token(KS, { user: 'billing', password: 'billing-pass', project: 'service' });
   const log = memoryLogger();
   const procs: Proc[] = [];
-  let scheduler: Scheduler | undefined;
-  let quotaBefore: number | undefined;
+  const st: { scheduler?: Scheduler; quotaBefore?: number } = {};
   const driver = new NovaDriver({
     novaAuthUrl: KS, novaUsername: 'billing', novaPassword: 'billing-pass', novaProjectName: 'service', novaUserDomainName: 'Default', novaProjectDomainName: 'Default',
     novaRegionName: 'RegionOne', novaInterface: 'public', novaFlavor: 'm1.tiny', novaImage: env['NOVA_IMAGE_ID']!, novaNetwork: '', novaKeyName: '',
@@ -64,10 +63,10 @@ test('the nova driver: servers created with flavor, image, metadata and user-dat
     novaNodeUrl: 'https://nodejs.org/dist/v20.19.5/node-v20.19.5-linux-x64.tar.xz', novaTallyGitUrl: '', novaUserDataFile: '',
   }, { log, analyzer: { databaseUrl: dbUrl, amqpUrl: AMQP_URL, dfsUrl: `file://${dir}/dfs`, controlExchange: exchange, exchangeDurable: false, heartbeatInterval: '1000ms' } });
   t.after(async () => {
-    await scheduler?.stop();
+    await st.scheduler?.stop();
     for (const p of procs) await p.stop('SIGTERM');
     for (const s of (await nova(admin.token, 'GET', `/servers/detail?name=${encodeURIComponent(`^tally-os-${cluster}-`)}`)).json?.servers ?? []) await nova(admin.token, 'DELETE', `/servers/${s.id}`);
-    if (quotaBefore !== undefined) await nova(admin.token, 'PUT', `/os-quota-sets/${admin.projectId}`, { quota_set: { instances: quotaBefore } });
+    if (st.quotaBefore !== undefined) await nova(admin.token, 'PUT', `/os-quota-sets/${admin.projectId}`, { quota_set: { instances: st.quotaBefore } });
     for (const q of [queue, `${queue}.dead`, `tally.registry.os.${sfx}`, `tally.registry.os.${sfx}.dead`]) await bus.deleteQueue(q).catch(() => undefined);
     for (const x of [exchange, `${queue}.dead`]) await bus.deleteExchange(x).catch(() => undefined);
     await bus.close();
@@ -94,10 +93,11 @@ scale_in:
   const ex = { name: exchange, type: 'topic' as const, durable: false, autoDelete: false };
   const publish = async (from: number, n: number) => { for (let i = from; i < from + n; i++) await bus.publish({ exchange: ex, routingKey: 'notifications.sample', body: body(i) }); };
   await publish(0, 300);
-  scheduler = await startScheduler({ db, bus, driver, lock: new PgAdvisoryLock(dbUrl, log), log, actor: 'scheduler:os-test' }, {
+  const scheduler = await startScheduler({ db, bus, driver, lock: new PgAdvisoryLock(dbUrl, log), log, actor: 'scheduler:os-test' }, {
     schedulerDriver: 'nova', schedulerClusters: cluster, schedulerInterval: 700, lostAfter: 60_000, seriesRetention: 3_600_000, drainTimeout: 90_000,
     registerTimeout: 3000, createTimeout: 180_000, heartbeatQueue: `tally.registry.os.${sfx}`, alertWebhookUrl: '', alertWebhookTimeout: 1000, analyzerQueue: queue,
   });
+  st.scheduler = scheduler;
 
   // Pressure: two servers, ACTIVE, and no third (max 2) but the alert.
   const members = async () => (await listMembers(db, cluster)).filter((m) => m.state === 'running');
@@ -157,7 +157,7 @@ scale_in:
   // Quota 0: Nova refuses; an alert, no crash, and the next rounds still run.
   const q = await nova(admin.token, 'GET', `/os-quota-sets/${admin.projectId}`);
   assert.equal(q.status, 200, JSON.stringify(q.json));
-  quotaBefore = q.json.quota_set.instances as number;
+  st.quotaBefore = q.json.quota_set.instances as number;
   const set = await nova(admin.token, 'PUT', `/os-quota-sets/${admin.projectId}`, { quota_set: { instances: 0 } });
   assert.equal(set.status, 200, JSON.stringify(set.json));
   await publish(1000, 200);
@@ -166,7 +166,7 @@ scale_in:
   assert.equal(quota.severity, 'critical');
   assert.match(quota.message, /HTTP 403: Quota exceeded for instances/);
   const rounds = scheduler.stats.rounds;
-  await eventually('rounds go on', 10_000, async () => (scheduler!.stats.rounds > rounds + 2 ? true : undefined));
+  await eventually('rounds go on', 10_000, async () => (scheduler.stats.rounds > rounds + 2 ? true : undefined));
   assert.equal((await listMembers(db, cluster)).length, 0, 'the refused member is recorded failed, not running');
   assert.ok((await listMembers(db, cluster, true)).some((m) => m.state === 'failed'));
   process.stdout.write(`# nova tier timings: two servers ACTIVE ${createdMs} ms after the start; both drained and deleted in ${scaleInMs} ms\n`);
