@@ -27,11 +27,13 @@ export async function runAnalyzerService(config: LoadedConfig, log: Logger): Pro
     const c = current;
     current = undefined;
     if (!c) return;
-    await c.analyzer.stop();
+    // A drained analyzer leaves its remaining windows to the others: stopping would wait for them.
+    await (drained ? c.analyzer.drain() : c.analyzer.stop());
     await c.drain.close().catch(() => undefined);
     await c.bus.close().catch(() => undefined);
   };
   const analyzerId = config.get(ingestOptions).analyzerId || defaultAnalyzerId();
+  let drained = false;
   try {
     if (b.amqpUrl === '') throw new TallyError('config_required', 'amqp-url is required for this command: the in-process bus only connects parts inside one `tally start` process');
     const db = await openDb(config, log, life, false);
@@ -43,7 +45,6 @@ export async function runAnalyzerService(config: LoadedConfig, log: Logger): Pro
       metrics: analyzerHeartbeatMetrics(() => current?.analyzer.stats().ingest ?? { messages: 0, samples: 0, deadLetters: 0, newestSampleUs: 0 }),
     });
     life.add('analyzer', stopCurrent);
-    let drained = false;
     let backoff = 500;
     while (!stopRequested) {
       let bus: Bus;
@@ -68,7 +69,7 @@ export async function runAnalyzerService(config: LoadedConfig, log: Logger): Pro
       const drain = await listenForDrain({ bus, log, analyzerId }, async () => {
         drained = true;
         await presence.beat('draining');
-        await analyzer.stop();
+        await analyzer.drain();
         await presence.stop();
         const st = analyzer.stats().ingest;
         return { messages: st.messages, samples: st.samples };

@@ -42,7 +42,7 @@ export class InProcessLauncher implements Launcher {
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         await heartbeat.beat('draining');
-        await analyzer.stop();
+        await analyzer.drain();
         await heartbeat.stop();
         await drain.close();
         resolveExit(0);
