@@ -99,7 +99,9 @@ test('Admin > Billing > Scheduler in the real Horizon: clusters, members with lo
       'analyzerops-analyzerrunningnot created by the schedulernode-ops-analyzer12.0 %41.5 %55.0 %1.3 MB/s / 5.0 kB/sHH:MM',
     ]);
     assert.match(await page.textContent('#tally-sched-decisions') ?? '', /^analyzer: added analyzer-1 at \d\d:\d\d: queue depth 18,000 > 5,000 per replica for 5 min$/);
-    assert.equal(await page.locator('#tally-sched-components tbody tr').count(), 2);
+    // Every registered part: the two analyzers, and this billing-api, which registers itself.
+    const parts = (await page.locator('#tally-sched-components tbody tr td:first-child').allTextContents()).sort();
+    assert.deepEqual(parts.map((p) => p.replace(/^billing-api:.*$/, 'billing-api')), ['analyzer-1', 'billing-api', 'ops-analyzer']);
     // The charges page's sections stay hidden here.
     assert.equal(await page.isVisible('#tally-projects'), false);
     await page.locator('#tally-scheduler').screenshot({ path: join(SHOTS, 'horizon-admin-scheduler.png') });
@@ -119,7 +121,7 @@ test('Admin > Billing > Scheduler in the real Horizon: clusters, members with lo
 
   await t.test('admin: an invalid policy is refused naming the field; a valid one is stored as v1', async () => {
     const page = await login(browser, 'admin', 'admin-pass', '/admin/scheduler/');
-    await page.waitForSelector('#tally-sched-policy-cluster option');
+    await page.waitForSelector('#tally-sched-policy-cluster option', { state: 'attached' });
     assert.match(await page.inputValue('#tally-sched-policy-source'), /Built-in scaling policy \(default v0\)/);
     await page.fill('#tally-sched-policy-source', 'max_size: 2\nscale_out:\n  when_any: ["avg cpu_percent > 70 over soon"]\n');
     await page.click('#tally-sched-policy-validate');

@@ -85,7 +85,7 @@ scale_out:
 scale_in:
   cooldown: 0s
   stabilization: 0s
-  when_all: ["max queue_depth < 1 over 2s"]
+  when_all: ["max queue_depth < 1 over 8s"]
 ` });
   assert.equal(await driver.negotiate(), '2.93', 'Zed serves up to 2.93; the driver goes that far');
 
@@ -128,13 +128,13 @@ scale_in:
   assert.equal((await nova(admin.token, 'GET', `/servers/detail?name=${encodeURIComponent(`^tally-os-${cluster}-`)}`)).json.servers.length, 2, 'max size respected under pressure');
 
   // Play the two VMs: start what their user-data starts, with the configuration it writes.
-  for (const [member, cfg] of configs) {
+  await Promise.all([...configs].map(async ([member, cfg]) => {
     const file = join(dir, `${member}.yaml`);
     writeFileSync(file, Object.entries(cfg).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n');
     const p = tally(['analyzer', '--config', file, '--ingest-flush-interval', '200ms', '--log-level', 'info']);
     procs.push(p);
     await p.waitFor(/analyzer started/, 30_000);
-  }
+  }));
   await eventually('both registered', 30_000, async () => ((await listComponents(db, { cluster, state: 'running' })).length === 2 ? true : undefined));
   await eventually('the unregistered alerts resolved', 30_000, async () => ((await listAlerts(db, { kind: 'member_not_registered' })).length === 0 ? true : undefined));
 
