@@ -12,7 +12,7 @@ import { observe } from './observe.js';
 import { livePolicy } from './policy/store.js';
 import type { ScalingPolicy } from './policy/format.js';
 import { reconcile, sendDrain, type ReconcileTimeouts } from './reconcile.js';
-import { appendAction, highestMemberNumber, insertMember, lastScalingAction, logDecision, updateMember, type MemberRecord } from './records.js';
+import { appendAction, highestMemberNumber, insertMember, lastScalingAction, logDecision, updateMember } from './records.js';
 import type { ComponentView } from './registry.js';
 import { OBSERVATIONS_TABLE } from './schema.js';
 import { DriverError } from './drivers/types.js';
@@ -154,6 +154,3 @@ async function scaleIn(d: RoundDeps, cluster: string, decision: Decision, views:
     if (comps.get(v.name)?.state === 'running') await sendDrain(d.bus, v.name, actionId, decision.reason).catch((err: unknown) => d.log.warn('drain command not sent; retried next round', { member: v.name, err }));
   }
 }
-
-/** Members of a cluster as records (for views). */
-export type { MemberRecord };

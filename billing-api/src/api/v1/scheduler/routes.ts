@@ -5,7 +5,7 @@
  * policies (validated with the field named; every change audited).
  */
 import type { Context } from 'koa';
-import { acknowledgeAlert, ALERT_STATES, listAlerts, ValidationError, type AlertState, type Knex } from '@tally/common';
+import { acknowledgeAlert, ALERT_STATES, ALERTS_TABLE, listAlerts, ValidationError, type AlertState, type Knex } from '@tally/common';
 import {
   addScalingPolicyVersion, checkScalingPolicy, deleteScalingPolicy, listActions, listClusters, listComponents, listDecisions, listScalingPolicies,
   MAX_POLICY_CHARS, type PolicyAuditHook,
@@ -86,7 +86,7 @@ export function schedulerRoutes(routes: RouteSet, deps: { db: Knex; clusters: re
       return id;
     },
     handle: async (id, c, ctx) => {
-      const before = (await listAlerts(db, { state: 'all', limit: 1000 })).find((a) => a.id === id);
+      const before = (await db(ALERTS_TABLE).where({ id }).first('acknowledged_at', 'acknowledged_by')) as { acknowledged_at: Date | null; acknowledged_by: string | null } | undefined;
       if (!before) throw new NotFoundError(`alert ${id}`);
       const after = await acknowledgeAlert(db, id, c.user_name ?? c.user_id);
       await audit(db, { creds: c, requestId: (ctx.state as RequestState).requestId }, 'alert.acknowledge', 'alert', id, before, after);
