@@ -178,8 +178,12 @@ export class AmqpBus implements Bus {
     ch.on('error', (err: Error) => this.log.warn('AMQP consumer channel error', { queue: queue.name, err }));
     await this.assertQueueOn(ch, queue);
     await ch.prefetch(Math.max(1, opts.prefetch));
+    // Deliveries handed to the handler and not yet settled; the channel closes only once none is left.
+    let inFlight = 0;
+    let whenIdle: (() => void) | undefined;
     const { consumerTag } = await ch.consume(queue.name, (m) => {
       if (m === null) return; // cancelled by the broker
+      inFlight++;
       const properties: MessageProperties = {
         contentType: m.properties.contentType as string | undefined,
         contentEncoding: m.properties.contentEncoding as string | undefined,
@@ -201,6 +205,7 @@ export class AmqpBus implements Bus {
             // The channel died; the broker redelivers unacked messages.
             this.log.warn('could not settle delivery', { queue: queue.name, err });
           }
+          if (--inFlight === 0) whenIdle?.();
         });
     });
     const entry = { ch, tag: consumerTag };
@@ -209,8 +214,11 @@ export class AmqpBus implements Bus {
       cancel: async () => {
         this.consumers.delete(entry);
         await ch.cancel(consumerTag).catch(() => undefined);
-        // Closing the channel would requeue deliveries still being handled; let them settle first.
-        setTimeout(() => void ch.close().catch(() => undefined), 50).unref();
+        // Closing the channel would requeue deliveries still being handled (an analyzer's batch
+        // being written on a drain): it closes once the last of them is settled.
+        const close = (): void => void ch.close().catch(() => undefined);
+        if (inFlight === 0) close();
+        else whenIdle = close;
       },
     };
   }
