@@ -67,7 +67,7 @@ test('the nova driver: servers created with flavor, image, metadata and user-dat
     for (const p of procs) await p.stop('SIGTERM');
     for (const s of (await nova(admin.token, 'GET', `/servers/detail?name=${encodeURIComponent(`^tally-os-${cluster}-`)}`)).json?.servers ?? []) await nova(admin.token, 'DELETE', `/servers/${s.id}`);
     if (st.quotaBefore !== undefined) await nova(admin.token, 'PUT', `/os-quota-sets/${admin.projectId}`, { quota_set: { instances: st.quotaBefore } });
-    for (const q of [queue, `${queue}.dead`, `tally.registry.os.${sfx}`, `tally.registry.os.${sfx}.dead`]) await bus.deleteQueue(q).catch(() => undefined);
+    for (const q of [queue, `${queue}.dead`, `tally.registry.os.${sfx}`, `tally.registry.os.${sfx}.dead`, 'tally.analyzer.control.dead']) await bus.deleteQueue(q).catch(() => undefined);
     for (const x of [exchange, `${queue}.dead`]) await bus.deleteExchange(x).catch(() => undefined);
     await bus.close();
     await db.destroy();

@@ -63,7 +63,7 @@ describe('tally scheduler with the local driver (RabbitMQ + PostgreSQL)', () => 
     const procs: Proc[] = [];
     cleanups.push(async () => {
       for (const p of procs) await p.stop('SIGTERM');
-      for (const q of [queue, `${queue}.dead`, `tally.registry.sched.${sfx}`, `tally.registry.sched.${sfx}.dead`]) await bus.deleteQueue(q).catch(() => undefined);
+      for (const q of [queue, `${queue}.dead`, `tally.registry.sched.${sfx}`, `tally.registry.sched.${sfx}.dead`, 'tally.analyzer.control.dead']) await bus.deleteQueue(q).catch(() => undefined);
       for (const x of [exchange, `${queue}.dead`]) await bus.deleteExchange(x).catch(() => undefined);
       await bus.close();
       await db.destroy();
