@@ -60,6 +60,12 @@ export interface Analyzer {
   flush(): Promise<void>;
   /** Stop consuming, drain in-flight batches, process remaining dirty windows. */
   stop(): Promise<void>;
+  /**
+   * For the scheduler's drain: stop consuming, write and acknowledge the batch in hand, stop
+   * the window job's timer — and leave the remaining dirty windows to the cluster's other
+   * analyzers rather than wait for them.
+   */
+  drain(): Promise<void>;
   stats(): AnalyzerStats;
   /** The port `/metrics` is served on, when enabled. */
   readonly metricsPort: number | undefined;
@@ -144,6 +150,16 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
         await ingest.stop();
         await windows.stop();
         log.info('analyzer stopped', { ...ingest.stats() });
+      })();
+      return stopping;
+    },
+    drain() {
+      stopping ??= (async () => {
+        clearInterval(probe);
+        await metrics?.close();
+        await ingest.stop();
+        windows.halt();
+        log.info('analyzer drained', { ...ingest.stats() });
       })();
       return stopping;
     },

@@ -35,3 +35,4 @@ export { mapLine, reduceGroup, reduceSortedLines, runInProcess, formatUsageLine,
 export { runLocalParallel, type LocalRunOptions, type LocalRunResult } from './runner.js';
 export { instanceRows, lowerBound } from './mapreduce.js';
 export { meterRow, spanRows } from './window-usage.js';
+export { listenForDrain, encodeDrainCommand, parseDrainCommand, parseDrainedEvent, controlQueueSpec, drainKey, drainedKey, ANALYZER_CONTROL_EXCHANGE, ANALYZER_CONTROL_DEAD_QUEUE, type DrainCommand, type DrainedEvent, type DrainListener } from './drain.js';

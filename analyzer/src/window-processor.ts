@@ -89,6 +89,16 @@ export class WindowProcessor {
     return this.running;
   }
 
+  /**
+   * Stop the timer only: a run in progress finishes by itself, what is still dirty is left to
+   * the other analyzers (windows are claimed in PostgreSQL; a run cut short by the process
+   * exiting rolls back and leaves its window dirty). For a drain, which must not wait for it.
+   */
+  halt(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
   /** Stop the timer and process what is still dirty. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);

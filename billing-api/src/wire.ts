@@ -177,3 +177,7 @@ export interface PoolView {
   latest: PoolSample | null;
   series: PoolSample[];
 }
+
+// The scheduler's routes answer with the scheduler's and common's own view types.
+export type { ComponentView, ClusterView, ClusterMemberView, DecisionView, ActionView, ScalingPolicyVersionView } from '@tally/scheduler';
+export type { Alert } from '@tally/common';
