@@ -112,7 +112,7 @@ describe('pricing policies', () => {
     assert.equal(b.body.version, 2);
     const list = await call(open, 'GET', '/v1/pricing-policies/std');
     assert.deepEqual(list.body.versions.map((v: { version: number }) => v.version), [2, 1]);
-    const q = await call(open, 'POST', '/v1/quotes', { project_id: 'p1', items: [{ resourceType: 'x1', vcpus: 2 }], duration_seconds: '3600' });
+    const q = await call(open, 'POST', '/v1/quotes', { project_id: 'p1', items: [{ resource_type: 'x1', vcpus: 2 }], duration_seconds: '3600' });
     assert.equal(q.status, 200, JSON.stringify(q.body));
     assert.equal(q.body.totalText ?? q.body.total, '0.1000');
     assert.equal((await call(open, 'DELETE', '/v1/pricing-policies/std')).status, 204);
