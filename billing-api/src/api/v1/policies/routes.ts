@@ -17,9 +17,17 @@ import { id, object, optional, text, timestamp } from '../schema.js';
 import { checkedUsage, type UsageDeps } from '../../../usage.js';
 
 const NAME = { max: 64, re: /^[A-Za-z0-9_.-]+$/, what: '1-64 letters, digits, dots, dashes or underscores' };
-const SOURCE = text({ max: MAX_POLICY_CHARS, multiline: true, example: 'EVENT = "VM Assignment", COST_PER_CPU_HOUR = 0.0200 (EUR)\n' });
+/** Longest policy text through the API: it must fit a body (BODY_LIMIT, 256 KiB); the language allows more. */
+export const MAX_SOURCE_CHARS = Math.min(MAX_POLICY_CHARS, 200_000);
+const SOURCE = text({ max: MAX_SOURCE_CHARS, multiline: true, example: 'EVENT = "VM Assignment", COST_PER_CPU_HOUR = 0.0200 (EUR)\n' });
+// POST /v1/pricing-policies/validate and …/simulate are actions: a policy of that name could never be created or read.
+const RESERVED = ['validate', 'simulate'];
 /** `POST /v1/pricing-policies`. */
-export const CREATE_POLICY = object({ name: id('standard'), source: SOURCE, effective_from: optional(timestamp()) });
+export const CREATE_POLICY = object({ name: id('standard'), source: SOURCE, effective_from: optional(timestamp()) }, {
+  check: (b) => {
+    if (RESERVED.includes(b.name)) throw new ValidationError('name', `${b.name} is reserved (POST /v1/pricing-policies/${b.name} is an action)`);
+  },
+});
 /** `PUT /v1/pricing-policies/{name}`. */
 export const NEW_VERSION = object({ source: SOURCE, effective_from: optional(timestamp()) });
 /** `POST /v1/pricing-policies/validate` and `…/simulate`. */
