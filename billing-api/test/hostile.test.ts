@@ -78,7 +78,7 @@ describe('2: a bad stored usage row never takes down other projects', () => {
   });
   test('the bad row is alerted and counted on /metrics', async () => {
     const alerts = await t.db('alerts').where({ kind: 'usage_record_invalid' }).select('key', 'details');
-    assert.ok(alerts.some((a: any) => a.details.resource_id === 'vm-b' && a.details.project_id === 'bad-b'), JSON.stringify(alerts));
+    assert.ok(alerts.some((a: any) => a.details.project_id === 'bad-b' && a.details.records[0].resource_id === 'vm-b'), JSON.stringify(alerts));
     const m = await call('GET', '/metrics');
     assert.match(m.body, /^tally_api_usage_records_invalid_total [1-9]/m);
   });
