@@ -17,8 +17,8 @@ export interface QuoteTask {
   request: QuoteRequest;
 }
 
-/** The worker's answer: the quote's JSON text, or the error it met. */
-export type QuoteReply = { ok: true; json: string } | { ok: false; code: string; message: string; field?: string };
+/** The worker's answer: the quote's JSON as UTF-8 bytes (transferred, not copied), or the error it met. */
+export type QuoteReply = { ok: true; json: Uint8Array } | { ok: false; code: string; message: string; field?: string };
 
 /** Limits of the runner. */
 export interface QuoteRunnerOptions {
@@ -30,7 +30,7 @@ export interface QuoteRunnerOptions {
 
 interface Job {
   task: QuoteTask;
-  resolve: (json: string) => void;
+  resolve: (json: Buffer) => void;
   reject: (e: Error) => void;
 }
 
@@ -53,8 +53,8 @@ export class QuoteRunner {
     this.timeoutMs = o.timeoutMs ?? 10_000;
   }
 
-  /** Price `task`; resolves with the quote's JSON text. */
-  run(task: QuoteTask): Promise<string> {
+  /** Price `task`; resolves with the quote's JSON as UTF-8 bytes. */
+  run(task: QuoteTask): Promise<Buffer> {
     if (this.closed) return Promise.reject(new UnavailableError('quotes', 'the API is shutting down'));
     if (this.waiting.length >= this.queue) return Promise.reject(new UnavailableError('quotes', 'too many quotes are being priced'));
     return new Promise((resolve, reject) => {
@@ -83,7 +83,7 @@ export class QuoteRunner {
     w.on('message', (r: QuoteReply) => {
       const job = this.finish();
       if (!job) return;
-      if (r.ok) job.resolve(r.json);
+      if (r.ok) job.resolve(Buffer.from(r.json.buffer, r.json.byteOffset, r.json.byteLength));
       else if (r.code === 'validation_failed') job.reject(new ValidationError(apiField(r.field ?? 'body'), r.message.replace(/^[^:]*: /, '')));
       else job.reject(new TallyError(r.code, r.message));
       this.next();

@@ -1,7 +1,7 @@
 /**
  * The quote worker thread: prices one quote at a time with the pricing core and
- * answers with the JSON text of the result, so neither the pricing nor the
- * serialisation of a large quote ever runs on the API's event loop. Policy
+ * answers with the JSON of the result as UTF-8 bytes, so neither the pricing nor
+ * the serialisation nor the encoding of a large quote runs on the API's event loop. Policy
  * versions arrive as source text (compiled policies hold functions, which cannot
  * cross threads) and are compiled once per version.
  */
@@ -29,11 +29,15 @@ function run(task: QuoteTask): QuoteReply {
   try {
     const versions: PolicyVersion[] = task.versions.map((v) => ({ effectiveFrom: new Date(v.effectiveFrom), policy: compile(v.label, v.source), label: v.label }));
     const q = quote(versions, task.request, { now: new Date(task.now), id: task.id });
-    return { ok: true, json: JSON.stringify(q) };
+    // UTF-8 here, so the API's thread neither encodes nor copies the answer (it is transferred).
+    return { ok: true, json: new TextEncoder().encode(JSON.stringify(q)) };
   } catch (e) {
     const err = e as TallyError;
     return { ok: false, code: err instanceof TallyError ? err.code : 'internal_error', message: String(err?.message ?? err), ...(err instanceof TallyError && err.field ? { field: err.field } : {}) };
   }
 }
 
-parentPort?.on('message', (task: QuoteTask) => parentPort!.postMessage(run(task)));
+parentPort?.on('message', (task: QuoteTask) => {
+  const reply = run(task);
+  parentPort!.postMessage(reply, reply.ok ? [reply.json.buffer as ArrayBuffer] : []);
+});
