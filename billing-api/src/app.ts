@@ -18,6 +18,9 @@ import { openApiDocument } from './openapi.js';
 import { accountRoutes } from './api/v1/accounts/routes.js';
 import { modeRoutes } from './api/v1/modes/routes.js';
 import { schedulerRoutes } from './api/v1/scheduler/routes.js';
+import { quoteRoutes } from './api/v1/quotes/routes.js';
+import { QuoteRunner, type QuoteRunnerOptions } from './quotes/runner.js';
+import { UsageGuard } from './usage-guard.js';
 
 export type { AuthStrategy } from './auth/middleware.js';
 
@@ -38,6 +41,8 @@ export interface AppDeps {
   uiDir?: string;
   /** Analyzer clusters the scheduler scales by configuration (shown even before any registers); default `analyzer`. */
   schedulerClusters?: readonly string[];
+  /** Limits of the quote worker thread. */
+  quotes?: QuoteRunnerOptions;
 }
 
 const NOAUTH_BANNER = [
@@ -48,8 +53,8 @@ const NOAUTH_BANNER = [
   '*****************************************************************************',
 ];
 
-/** The Koa app with the list of its v1 routes (method, path, rule). */
-export type TallyApp = Koa & { routes: readonly RouteSpec[] };
+/** The Koa app with the list of its v1 routes (method, path, rule), and `close` ending its worker thread. */
+export type TallyApp = Koa & { routes: readonly RouteSpec[]; close(): Promise<void>; usageGuard: UsageGuard };
 
 /** Build the Koa app. */
 export function createApp(deps: AppDeps): TallyApp {
@@ -63,6 +68,11 @@ export function createApp(deps: AppDeps): TallyApp {
   // Errors are answered by errorMiddleware; Koa's default handler would print them a second time.
   app.silent = true;
   const metrics = new Metrics();
+  const usageGuard = new UsageGuard(deps.db, deps.log);
+  metrics.gauge('tally_api_usage_records_invalid_total', 'Distinct stored usage records left out of rating because they cannot be rated (each also raises a usage_record_invalid alert).', () => usageGuard.distinct);
+  metrics.gauge('tally_api_usage_records_skipped_total', 'Times a rating left an invalid stored usage record out.', () => usageGuard.skipped);
+  metrics.gauge('tally_api_projects_unrated_total', 'Project answers given without a number because the project\'s usage could not be rated.', () => usageGuard.unrated);
+  const quotes = new QuoteRunner(deps.quotes);
   if (deps.keystone && 'stats' in deps.keystone) {
     const stats = (deps.keystone as { stats: { validations: number; cacheHits: number; serviceTokens: number } }).stats;
     metrics.gauge('tally_api_keystone_validations_total', 'Token validations sent to Keystone.', () => stats.validations);
@@ -105,16 +115,19 @@ export function createApp(deps: AppDeps): TallyApp {
   });
   const v1 = new Router({ sensitive: true });
   const routes = new RouteSet(v1, policy);
-  projectsRoutes(routes, { db: deps.db, clock }, policy);
-  policyRoutes(routes, { db: deps.db, clock });
-  accountRoutes(routes, { db: deps.db, log: deps.log, clock, policy });
+  const usage = { db: deps.db, log: deps.log, usageGuard };
+  projectsRoutes(routes, { ...usage, clock }, policy);
+  policyRoutes(routes, { ...usage, clock });
+  quoteRoutes(routes, { db: deps.db, clock, quotes });
+  accountRoutes(routes, { ...usage, clock, policy });
   projectInvoiceRoutes(routes, { db: deps.db });
   modeRoutes(routes, { db: deps.db, clock });
   schedulerRoutes(routes, { db: deps.db, clusters: deps.schedulerClusters ?? ['analyzer'] });
-  (app as TallyApp).routes = routes.specs;
+  Object.assign(app, { routes: routes.specs, usageGuard, close: () => quotes.close() });
   app.use(v1.routes());
-  app.use(v1.allowedMethods({ throw: true }));
-  app.use(router.allowedMethods({ throw: true }));
+  // Not thrown: the routers then set `Allow` on a 405, which errorMiddleware keeps.
+  app.use(v1.allowedMethods());
+  app.use(router.allowedMethods());
   if (deps.uiDir !== undefined) app.use(serveStatic(deps.uiDir));
   app.on('error', (err: unknown) => deps.log.error('unhandled koa error', { err }));
   return app as TallyApp;

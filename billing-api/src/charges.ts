@@ -6,15 +6,17 @@
  */
 import type { Knex } from '@tally/common';
 import { resolvePeriod, utcDays, type Period } from './period.js';
-import { ratePeriod, versionAt, type PolicyVersion, type PricedLine, type RatingInput } from './pricing/index.js';
+import { versionAt, type PolicyVersion, type PricedLine, type RatingInput } from './pricing/index.js';
 import { policyVersions } from './policies/store.js';
 import { formatHours, formatLine, formatPrice, formatTotal, Money, ROUNDING, sum } from './rating.js';
-import { periodUsage } from './usage.js';
+import { guardOf, periodUsage, type UsageDeps } from './usage.js';
 import { ratingFacts } from './modes/store.js';
+import { rateIsolated } from './rate-isolated.js';
+import type { UsageInvalidError } from './usage-guard.js';
 import type { ChargesContext, PriceBasis, ProjectCharges, ProjectList, ResourceCharge } from './wire.js';
 
 /** What the charge use cases need. */
-export interface ChargesDeps {
+export interface ChargesDeps extends UsageDeps {
   db: Knex;
   /** Injectable clock (tests); defaults to the wall clock in createApp. */
   clock: () => Date;
@@ -38,16 +40,20 @@ interface Rated {
   input: RatingInput;
   names: Map<string, string | null>;
   now: Date;
+  /** Projects left without a number, and why. */
+  unrated: Map<string, UsageInvalidError>;
 }
 
 async function rate(deps: ChargesDeps, query: PeriodQuery, projectId?: string): Promise<Rated> {
   const now = deps.clock();
   const period = resolvePeriod(now, query);
   const versions = await policyVersions(deps.db);
-  const { usage, names } = await periodUsage(deps.db, period, projectId);
-  const facts = await ratingFacts(deps.db, [...new Set(usage.map((u) => u.resourceId))]);
+  const { usage, names, invalid } = await periodUsage(deps, period, projectId);
+  const facts = await ratingFacts(deps.db, usage);
   const input: RatingInput = { usage, ...facts, ...(projectId === undefined ? {} : { projects: [projectId] }) };
-  return { period, versions, lines: ratePeriod(versions, input, period).lines, input, names, now };
+  const { result, unrated } = rateIsolated(versions, input, period, invalid, deps.log);
+  if (unrated.size > 0) guardOf(deps).noteUnrated(unrated.size);
+  return { period, versions, lines: result.lines, input, names, now, unrated };
 }
 
 /** `name vN` (a stored version or the built-in `default v0`) as `{name, version}`. */
@@ -83,9 +89,14 @@ function unitPriceOf(first: PricedLine, vcpus: number | null, onDemand: Money, h
   return { perHour: hours.isZero() ? new Money(0) : onDemand.div(hours).toDecimalPlaces(6), basis: 'policy' };
 }
 
-/** The charges of one project over a period: total, per resource, per day, and period-level lines. */
+/**
+ * The charges of one project over a period: total, per resource, per day, and period-level
+ * lines. A project whose usage cannot be rated gets UsageInvalidError (409), never a partial total.
+ */
 export async function projectCharges(deps: ChargesDeps, input: PeriodQuery & { projectId: string }): Promise<ProjectCharges> {
   const r = await rate(deps, input, input.projectId);
+  const failed = r.unrated.get(input.projectId);
+  if (failed) throw failed;
   const lines = r.lines.filter((l) => l.projectId === input.projectId);
   // Hours and vCPUs per resource, flavor and event, from the usage records.
   const seconds = new Map<string, { s: Money; vcpus: number | null }>();
@@ -100,7 +111,7 @@ export async function projectCharges(deps: ChargesDeps, input: PeriodQuery & { p
     const k = JSON.stringify([l.resourceId, l.resourceType, l.event]);
     groups.set(k, [...(groups.get(k) ?? []), l]);
   }
-  const modes = r.input.resources ?? {};
+  const modes = r.input.projectResources?.[input.projectId] ?? {};
   const resources: ResourceCharge[] = [];
   const unpriced = new Set<string>();
   for (const [k, group] of groups) {
@@ -117,7 +128,7 @@ export async function projectCharges(deps: ChargesDeps, input: PeriodQuery & { p
       hours: formatHours(hours),
       unit_price: formatPrice(price.perHour),
       price_basis: price.basis,
-      billing_mode: modes[first.resourceId!]?.billingMode ?? 'on-demand',
+      billing_mode: (Object.hasOwn(modes, first.resourceId!) ? modes[first.resourceId!]?.billingMode : undefined) ?? 'on-demand',
       amount: formatLine(sum(group.map((l) => l.amount))),
     });
   }
@@ -144,7 +155,7 @@ export async function projectCharges(deps: ChargesDeps, input: PeriodQuery & { p
   };
 }
 
-/** Every project with usage in the period, with its total (same rating as projectCharges). */
+/** Every project with usage in the period, with its total (same rating as projectCharges); those that cannot be rated under `unrated`. */
 export async function listProjects(deps: ChargesDeps, input: PeriodQuery): Promise<ProjectList> {
   const r = await rate(deps, input);
   const byProject = new Map<string, { amounts: Money[]; resources: Set<string> }>();
@@ -158,5 +169,6 @@ export async function listProjects(deps: ChargesDeps, input: PeriodQuery): Promi
   return {
     ...context(r),
     projects: [...byProject].sort(([a], [b]) => a.localeCompare(b)).map(([projectId, p]) => ({ project_id: projectId, total: formatTotal(sum(p.amounts)), resources: p.resources.size })),
+    unrated: [...r.unrated].filter(([p]) => p !== '').sort(([a], [b]) => a.localeCompare(b)).map(([projectId, e]) => ({ project_id: projectId, code: e.code, message: e.message })),
   };
 }

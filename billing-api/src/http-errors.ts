@@ -22,6 +22,20 @@ export class NotFoundError extends TallyError {
   }
 }
 
+/** A write that conflicts with existing data or state (409), naming the field. */
+export class ConflictError extends TallyError {
+  constructor(field: string, message: string) {
+    super('conflict', message, { field });
+  }
+}
+
+/** A method the route does not serve: 405, with the methods it does in `Allow`. */
+export class MethodNotAllowedError extends TallyError {
+  constructor(method: string, allow: string) {
+    super('method_not_allowed', `${method} is not allowed here (allowed: ${allow || 'none'})`);
+  }
+}
+
 // An incoming id is echoed only if it is short and plain, so it cannot inject into logs or headers.
 const SAFE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -35,10 +49,12 @@ export function describeError(err: unknown): { status: number; code: string; mes
   if (err instanceof ValidationError) return { status: 400, code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), expose: true };
   if (err instanceof UnauthenticatedError) return { status: 401, code: err.code, message: err.message, expose: true };
   if (err instanceof ForbiddenError) return { status: 403, code: err.code, message: err.message, expose: true };
-  if (err instanceof TallyError && err.code === 'conflict') return { status: 409, code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), expose: true };
+  // usage_invalid: the project's stored usage cannot be rated; the message says which records and why.
+  if (err instanceof TallyError && (err.code === 'conflict' || err.code === 'usage_invalid')) return { status: 409, code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}), expose: true };
   if (err instanceof TallyError && err.code === 'payload_too_large') return { status: 413, code: err.code, message: err.message, field: 'body', expose: true };
   if (err instanceof TallyError && err.code === 'unsupported_media_type') return { status: 415, code: err.code, message: err.message, field: 'body', expose: true };
   if (err instanceof NotFoundError) return { status: 404, code: err.code, message: err.message, expose: true };
+  if (err instanceof MethodNotAllowedError) return { status: 405, code: err.code, message: err.message, expose: true };
   if (err instanceof TallyError) {
     if (err.code === 'no_pricing_policy') return { status: 503, code: err.code, message: err.message, expose: true };
     // UnavailableError messages are written by us as "<dependency>: <state>", safe to show.
@@ -66,6 +82,8 @@ export function errorMiddleware(log: Logger) {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new NotFoundError(`${ctx.method} ${ctx.path}`);
+      // The routers answer 405 with the Allow header set; give it the one error shape, keeping the header.
+      if (ctx.status === 405 && ctx.body === undefined) throw new MethodNotAllowedError(ctx.method, ctx.response.get('Allow'));
     } catch (err) {
       const d = describeError(err);
       const body: ErrorBody = { error: { code: d.code, message: d.message, ...(d.field ? { field: d.field } : {}), request_id: requestId } };

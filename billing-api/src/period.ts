@@ -20,8 +20,10 @@ const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\
 /** Parse `YYYY-MM-DD` (UTC midnight) or an ISO 8601 date-time with `Z` or an offset. */
 export function parseTimestamp(field: string, text: string): Date {
   const m = TIMESTAMP_RE.exec(text);
-  if (!m) throw new ValidationError(field, `must be a date (YYYY-MM-DD) or an ISO 8601 time with a zone, e.g. 2026-11-01T00:00:00Z; got ${JSON.stringify(text)}`);
+  if (!m) throw new ValidationError(field, `must be a date (YYYY-MM-DD) or an ISO 8601 time with a zone, e.g. 2026-11-01T00:00:00Z; got ${JSON.stringify(text.slice(0, 64))}`);
   const [, y, mo, d, h, mi, s] = m;
+  // Date.UTC reads years 0-99 as 1900-1999, and nothing is billed before the epoch.
+  if (Number(y) < 1970) throw new ValidationError(field, `must be in 1970 or later; got ${JSON.stringify(text)}`);
   // Date.UTC silently rolls 2026-02-30 over into March; check each part instead.
   const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0)));
   if (check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d) || check.getUTCHours() !== Number(h ?? 0)

@@ -2,7 +2,7 @@
  * Pricing policies as data: the `pricing_policies` table, its migration (with the
  * seeded default policy) and loading the policy in effect at a moment.
  */
-import { TallyError, type Knex, type Migration } from '@tally/common';
+import { commonMigrations, TallyError, type Knex, type Migration } from '@tally/common';
 import { DEFAULT_POLICY, parsePricingDocument, type PricingPolicy } from './rating.js';
 import { moneyMigrations } from './accounts/schema.js';
 import { modesMigrations } from './modes/schema.js';
@@ -50,8 +50,8 @@ const createPricingPolicies: Migration = {
   },
 };
 
-/** billing-api's migrations, in order; run them with `migrate` from `@tally/common`. */
-export const billingMigrations: Migration[] = [createPricingPolicies, ...moneyMigrations, ...modesMigrations];
+/** billing-api's migrations, in order; run them with `migrate` from `@tally/common`. The alerts table (common's) is among them: billing-api raises alerts. */
+export const billingMigrations: Migration[] = [createPricingPolicies, ...moneyMigrations, ...modesMigrations, ...commonMigrations];
 
 interface PolicyRow {
   id: number;

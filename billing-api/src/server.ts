@@ -79,7 +79,10 @@ export async function startApi(deps: AppDeps, opts: { host: string; port: number
     routes: app.routes,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
+        server.close((err) => {
+          if (err) reject(err);
+          else app.close().then(resolve, reject);
+        });
         server.closeAllConnections();
       }),
   };

@@ -45,9 +45,22 @@ export interface ProjectCharges extends ChargesContext {
   unpriced_resources: string[];
 }
 
+/**
+ * A project whose charges cannot be computed (its stored usage holds a record that
+ * cannot be rated, or rating it failed): no number is given for it, only what is wrong.
+ */
+export interface UnratedProject {
+  project_id: string;
+  /** `usage_invalid`: the same code its own charges answer (409) with. */
+  code: string;
+  message: string;
+}
+
 /** Every project with its total: `GET /v1/projects`. */
 export interface ProjectList extends ChargesContext {
   projects: { project_id: string; total: string; resources: number }[];
+  /** Projects with usage in the period that have no total (see {@link UnratedProject}); a non-admin sees only its own. */
+  unrated: UnratedProject[];
 }
 
 /** The one error shape of every route. */
@@ -138,13 +151,23 @@ export interface PolicyVersionView {
   source: string;
 }
 
+/** An account a run could not invoice, and why (the run goes on with the others; a rerun retries it). */
+export interface RunFailure {
+  account_id: string;
+  code: string;
+  message: string;
+}
+
 /** What a run did. */
 export interface RunReport {
   run_id: string;
   period: { start: string; end: string };
+  /** `succeeded`: every account has its invoice; `failed`: `failed_accounts` have none (the others do). */
+  status: 'succeeded' | 'failed';
   accounts: number;
   invoices_created: number;
   invoices_existing: number;
+  failed_accounts: RunFailure[];
 }
 
 /** A resource's billing mode: `GET /v1/projects/:id/billing-modes`, `PUT .../resources/:rid/billing-mode`. */
@@ -158,6 +181,10 @@ export interface ResourceModeView {
   /** Who set it and when; null for a resource never set (on-demand by default). */
   updated_by: string | null;
   updated_at: string | null;
+  /** When the current mode took effect (it rates usage from then on); null when never set. */
+  valid_from: string | null;
+  /** This project has no usage of the resource yet: the mode applies once it appears here (never in another project). */
+  pending: boolean;
 }
 
 /** One sample of a pool's free capacity, with the dynamic factor the live policy gives it. */

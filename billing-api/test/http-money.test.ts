@@ -112,7 +112,7 @@ describe('pricing policies', () => {
     assert.equal(b.body.version, 2);
     const list = await call(open, 'GET', '/v1/pricing-policies/std');
     assert.deepEqual(list.body.versions.map((v: { version: number }) => v.version), [2, 1]);
-    const q = await call(open, 'POST', '/v1/quotes', { project_id: 'p1', items: [{ resourceType: 'x1', vcpus: 2 }], duration_seconds: '3600' });
+    const q = await call(open, 'POST', '/v1/quotes', { project_id: 'p1', items: [{ resource_type: 'x1', vcpus: 2 }], duration_seconds: '3600' });
     assert.equal(q.status, 200, JSON.stringify(q.body));
     assert.equal(q.body.totalText ?? q.body.total, '0.1000');
     assert.equal((await call(open, 'DELETE', '/v1/pricing-policies/std')).status, 204);
@@ -174,6 +174,16 @@ describe('documents', () => {
     }
     assert.ok(n >= 20);
     assert.equal(r.body.components.securitySchemes.keystone.name, 'X-Auth-Token');
+    // Request bodies and query parameters are the routes' own validators as JSON Schema, field by field.
+    for (const spec of strict.routes.filter((s) => ['POST', 'PUT', 'PATCH'].includes(s.method))) {
+      const schema = r.body.paths[spec.path.replace(/:([A-Za-z_]+)/g, '{$1}')][spec.method.toLowerCase()].requestBody?.content['application/json'].schema;
+      assert.equal(schema?.type, 'object', `${spec.method} ${spec.path}`);
+      assert.equal(schema.additionalProperties, false, `${spec.method} ${spec.path}`);
+    }
+    const item = r.body.paths['/v1/quotes'].post.requestBody.content['application/json'].schema.properties.items.items;
+    assert.deepEqual(item.properties.vcpus, { type: 'integer', minimum: 1, maximum: 1024, examples: [2] });
+    assert.equal(r.body.paths['/v1/accounts/{account_id}/topups'].post.requestBody.content['application/json'].schema.properties.amount.pattern, '^\\d{1,18}(\\.\\d{1,6})?$');
+    assert.deepEqual(r.body.paths['/v1/audit'].get.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['query:target_type', 'query:target_id', 'query:limit']);
     // The policy sample documents no rule that guards nothing, and every route's rule exists.
     const used = new Set(strict.routes.map((s) => s.rule));
     for (const d of RULE_DEFAULTS.filter((x) => x.operations.length > 0)) assert.ok(used.has(d.name), `${d.name} guards a route`);

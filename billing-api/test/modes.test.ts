@@ -106,10 +106,20 @@ describe('billing modes and pools', () => {
     assert.equal(list.body.resources.find((r: any) => r.resource_id === 'vm-5').mode, 'on-demand', 'the first change was rolled back');
   });
 
-  test("another project's resource is not found from this project", async () => {
+  test("a mode set for another project's resource id binds only the setting project; each project keeps its own", async () => {
+    // vm-9 has usage in proj-c only: proj-b's choice is a pending claim inside proj-b.
     const r = await call('/v1/projects/proj-b/resources/vm-9/billing-mode', 'PUT', { mode: 'dynamic' });
-    assert.equal(r.status, 404);
-    assert.equal(r.body.error.code, 'not_found');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.project_id, 'proj-b');
+    assert.equal(r.body.pending, true);
+    const c = await call('/v1/projects/proj-c/charges');
+    assert.deepEqual(c.body.resources.map((x: any) => [x.resource_id, x.billing_mode]), [['vm-9', 'on-demand']]);
+    assert.deepEqual((await call('/v1/projects/proj-c/billing-modes')).body.resources.map((x: any) => [x.resource_id, x.mode, x.pending]), [['vm-9', 'on-demand', false]]);
+    // proj-c sets its own mode on its own resource: independent of proj-b's row.
+    const own = await call('/v1/projects/proj-c/resources/vm-9/billing-mode', 'PUT', { mode: 'on-demand' });
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    assert.equal(own.body.pending, false);
+    assert.equal((await call('/v1/projects/proj-b/billing-modes')).body.resources.find((x: any) => x.resource_id === 'vm-9').mode, 'dynamic');
   });
 
   const bad: { name: string; path: string; method: string; body: unknown; type?: string; field: string; status?: number }[] = [

@@ -40,7 +40,7 @@ const EXPECTED: Record<string, { expect: string; req: (s: Scope, inv: Record<Sco
   'DELETE /v1/pricing-policies/:name': { expect: ADMIN, req: () => ({ path: '/v1/pricing-policies/gone' }) },
   'POST /v1/pricing-policies/validate': { expect: ADMIN, req: () => ({ path: '/v1/pricing-policies/validate', body: { source: POLICY } }) },
   'POST /v1/pricing-policies/simulate': { expect: ADMIN, req: () => ({ path: '/v1/pricing-policies/simulate', body: { source: POLICY } }) },
-  'POST /v1/quotes': { expect: A, req: () => ({ path: '/v1/quotes', body: { items: [{ resourceType: 'm1.small', vcpus: 1 }], duration_seconds: '3600' } }) },
+  'POST /v1/quotes': { expect: A, req: () => ({ path: '/v1/quotes', body: { items: [{ resource_type: 'm1.small', vcpus: 1 }], duration_seconds: '3600' } }) },
   'GET /v1/accounts': { expect: ADMIN, req: () => ({ path: '/v1/accounts' }) },
   'POST /v1/accounts': { expect: ADMIN, req: (s) => ({ path: '/v1/accounts', body: { name: 'n', currency: 'EUR', scheme: 'postpaid', projects: [`x-${s}-${Math.random().toString(36).slice(2, 8)}`] } }) },
   'GET /v1/accounts/:account_id': { expect: OWN, req: (s) => ({ path: `/v1/accounts/${acct(s)}` }) },

@@ -6,22 +6,17 @@
  * Resources are never interrupted.
  */
 import { randomUUID } from 'node:crypto';
-import { TallyError, type Knex } from '@tally/common';
+import type { Knex } from '@tally/common';
 import { Money } from '../rating.js';
 import { audit, type Actor } from '../audit.js';
-import { NotFoundError } from '../http-errors.js';
+import { ConflictError, NotFoundError } from '../http-errors.js';
 import { balances, post } from './ledger.js';
 import type { Scheme, AccountView } from '../wire.js';
 
 export type { Scheme, AccountView } from '../wire.js';
 
 
-/** A write that conflicts with existing data (409). */
-export class ConflictError extends TallyError {
-  constructor(field: string, message: string) {
-    super('conflict', message, { field });
-  }
-}
+export { ConflictError } from '../http-errors.js';
 
 interface Row {
   id: string;
@@ -77,11 +72,20 @@ export interface AccountInput {
   projects: string[];
 }
 
+/**
+ * Link `projects` to the account, atomically: a project already paid for by another
+ * account (committed, or being linked by a concurrent request, whose insert this one
+ * waits for) is a 409 and the caller's transaction rolls back; none is dropped silently.
+ */
 async function linkProjects(trx: Knex.Transaction, accountId: string, projects: string[]): Promise<void> {
   if (projects.length === 0) return;
-  const taken = (await trx('account_projects').whereIn('project_id', projects).whereNot({ account_id: accountId }).select('project_id', 'account_id')) as { project_id: string; account_id: string }[];
+  const inserted = (await trx('account_projects').insert(projects.map((p) => ({ project_id: p, account_id: accountId })))
+    .onConflict('project_id').ignore().returning('project_id')) as { project_id: string }[];
+  if (inserted.length === projects.length) return;
+  const got = new Set(inserted.map((r) => r.project_id));
+  const taken = (await trx('account_projects').whereIn('project_id', projects.filter((p) => !got.has(p))).whereNot({ account_id: accountId })
+    .orderBy('project_id').select('project_id', 'account_id')) as { project_id: string; account_id: string }[];
   if (taken.length > 0) throw new ConflictError('projects', `project ${taken[0]!.project_id} is already paid for by account ${taken[0]!.account_id}`);
-  await trx('account_projects').insert(projects.map((p) => ({ project_id: p, account_id: accountId }))).onConflict('project_id').ignore();
 }
 
 /** Create an account paying for `projects`. Audited. */

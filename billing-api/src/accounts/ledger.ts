@@ -22,6 +22,15 @@ export interface Entry {
   amount: Money;
 }
 
+/** An idempotency key was used before for a different transaction (another amount, account or kind): 409. */
+export class IdempotencyConflictError extends TallyError {
+  constructor(key: string) {
+    super('conflict', `idempotency key ${key.replace(/^[a-z-]+:[^:]+:/, '')} was already used for a different request; use a new key`, { field: 'idempotency_key' });
+  }
+}
+
+const amountText = (trx: Knex | Knex.Transaction) => trx.raw('amount::text AS amount');
+
 /** A posted (or previously posted) transaction. */
 export interface Posted {
   txnId: string;
@@ -42,7 +51,13 @@ export async function post(trx: Knex.Transaction | Knex, key: string, kind: stri
     .onConflict('idempotency_key').ignore()
     .returning('id')) as { id: string }[];
   if (inserted.length === 0) {
-    const prior = (await trx('ledger_transactions').where({ idempotency_key: key }).first('id')) as { id: string };
+    const prior = (await trx('ledger_transactions').where({ idempotency_key: key }).first('id', 'kind', 'account_id')) as { id: string; kind: string; account_id: string | null };
+    // A replay must be the same transaction: the same kind, account and legs. Anything else reuses the key by mistake.
+    const legsOf = (rows: { book: string; account_id: string | null; amount: string }[]) => rows.map((r) => `${r.book}\u0000${r.account_id ?? ''}\u0000${new Money(r.amount).toFixed()}`).sort().join('\n');
+    const priorLegs = (await trx('ledger_entries').where({ txn_id: prior.id }).select('book', 'account_id', amountText(trx))) as { book: string; account_id: string | null; amount: string }[];
+    const same = prior.kind === kind && prior.account_id === accountId
+      && legsOf(priorLegs) === legsOf(legs.map((e) => ({ book: e.book, account_id: e.accountId, amount: e.amount.toFixed() })));
+    if (!same) throw new IdempotencyConflictError(key);
     return { txnId: String(prior.id), created: false };
   }
   const txnId = String(inserted[0]!.id);

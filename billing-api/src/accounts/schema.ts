@@ -169,5 +169,26 @@ DROP FUNCTION ledger_balanced(); DROP FUNCTION ledger_append_only();`);
   },
 };
 
+/**
+ * A billing run says how it ended: `succeeded`, or `failed` with the accounts it could not
+ * invoice (and why) or the error that stopped it. Runs recorded before have no status:
+ * finished ones succeeded; unfinished ones stopped on an error (a 500 left them so).
+ */
+const runStatus: Migration = {
+  name: '20261204010100_billing_run_status',
+  async up(knex) {
+    await knex.raw(`
+ALTER TABLE billing_runs
+  ADD COLUMN status text NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'succeeded', 'failed')),
+  ADD COLUMN failed_accounts jsonb NOT NULL DEFAULT '[]'::jsonb,
+  ADD COLUMN error text;
+UPDATE billing_runs SET status = CASE WHEN finished_at IS NULL THEN 'failed' ELSE 'succeeded' END;
+`);
+  },
+  async down(knex) {
+    await knex.raw('ALTER TABLE billing_runs DROP COLUMN status, DROP COLUMN failed_accounts, DROP COLUMN error');
+  },
+};
+
 /** The money migrations, after the skeleton's. */
-export const moneyMigrations: Migration[] = [accountsLedgerInvoices];
+export const moneyMigrations: Migration[] = [accountsLedgerInvoices, runStatus];

@@ -9,9 +9,8 @@ import { createHash } from 'node:crypto';
 import { ValidationError, type Knex } from '@tally/common';
 import { Money } from '../rating.js';
 import { audit, type Actor } from '../audit.js';
-import { NotFoundError } from '../http-errors.js';
-import { ConflictError } from '../accounts/accounts.js';
-import { post } from '../accounts/ledger.js';
+import { ConflictError, NotFoundError } from '../http-errors.js';
+import { IdempotencyConflictError, post } from '../accounts/ledger.js';
 import type { InvoiceStatus, InvoiceView } from '../wire.js';
 
 export type { InvoiceStatus, InvoiceView } from '../wire.js';
@@ -112,7 +111,12 @@ export async function creditNote(db: Knex, actor: Actor, invoiceId: string, inpu
   return db.transaction(async (trx) => {
     const r = await lockInvoice(trx, invoiceId);
     const id = 'cn_' + createHash('sha256').update(`${invoiceId}\u0000${input.idempotencyKey}`).digest('hex').slice(0, 24);
-    if (await trx('credit_notes').where({ id }).first('id')) return getInvoice(trx, invoiceId);
+    const prior = (await trx('credit_notes').where({ id }).first('amount', 'reason')) as { amount: string; reason: string } | undefined;
+    if (prior) {
+      // A replay returns the invoice; the same key with another amount or reason is a mistake, not a replay.
+      if (!new Money(prior.amount).eq(input.amount) || prior.reason !== input.reason) throw new IdempotencyConflictError(input.idempotencyKey);
+      return getInvoice(trx, invoiceId);
+    }
     if (r.status !== 'finalized') throw new ConflictError('status', `invoice ${invoiceId} is ${r.status}; credit notes apply to finalized invoices`);
     const before = await getInvoice(trx, invoiceId);
     const amount = new Money(input.amount);

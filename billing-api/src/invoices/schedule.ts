@@ -19,11 +19,11 @@ export const billingScheduleOptions = defineOptions('billing', 'Scheduled billin
 
 /** One tick: debit wallets up to now, then bill the previous month. */
 export async function billingTick(deps: { db: Knex; log: Logger }, now: Date): Promise<void> {
-  const charged = await chargeWallets(deps.db, now);
+  const charged = await chargeWallets(deps, now);
   const end = monthStart(now);
   const start = monthStart(new Date(end.getTime() - 1));
   const run = await runBilling(deps, 'schedule', { start, end });
-  deps.log.info('scheduled billing', { walletsCharged: charged.accounts, debited: charged.total, invoicesCreated: run.invoices_created });
+  deps.log.info('scheduled billing', { walletsCharged: charged.accounts, debited: charged.total, walletsFailed: charged.failed.length, invoicesCreated: run.invoices_created, status: run.status, accountsFailed: run.failed_accounts.length });
 }
 
 /** Start the schedule; returns a stop function that waits for a tick in progress. */

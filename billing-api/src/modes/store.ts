@@ -5,7 +5,6 @@
  */
 import { ValidationError, type Knex } from '@tally/common';
 import { audit, type Actor } from '../audit.js';
-import { NotFoundError } from '../http-errors.js';
 import { infer, versionAt, type CapacitySample, type PolicyVersion, type ResourceFacts } from '../pricing/index.js';
 import { dynamicFactor } from '../pricing/price.js';
 import { Money } from '../rating.js';
@@ -22,76 +21,109 @@ export interface ModeChange {
   pool: string | null;
 }
 
+/** The current rows of `billing_mode_history` (valid_to NULL): one per (project, resource). */
+export const MODES_TABLE = 'billing_mode_history';
+
 interface ModeRow {
-  resource_id: string;
   project_id: string;
+  resource_id: string;
   mode: BillingMode;
   pool: string | null;
-  updated_by: string;
-  updated_at: Date;
+  valid_from: Date;
+  set_by: string;
+  set_at: Date;
 }
 
-const view = (r: ModeRow, displayName: string | null = null): ResourceModeView => ({
-  resource_id: r.resource_id, display_name: displayName, project_id: r.project_id, mode: r.mode, pool: r.pool, updated_by: r.updated_by, updated_at: r.updated_at.toISOString(),
+const view = (r: ModeRow, displayName: string | null, pending: boolean): ResourceModeView => ({
+  resource_id: r.resource_id, display_name: displayName, project_id: r.project_id, mode: r.mode, pool: r.pool,
+  updated_by: r.set_by, updated_at: r.set_at.toISOString(), valid_from: r.valid_from.toISOString(), pending,
 });
 
-/** What rating reads for these resources: their modes and pools, and the capacity series of those pools. */
-export async function ratingFacts(db: Knex | Knex.Transaction, resourceIds: readonly string[]): Promise<{ resources: Record<string, ResourceFacts>; pools: Record<string, CapacitySample[]> }> {
-  const resources: Record<string, ResourceFacts> = {};
-  const pools: Record<string, CapacitySample[]> = {};
-  if (resourceIds.length === 0) return { resources, pools };
-  const rows = (await db('resource_billing_modes').whereRaw('resource_id = ANY(?)', [resourceIds as string[]]).select('resource_id', 'mode', 'pool')) as Pick<ModeRow, 'resource_id' | 'mode' | 'pool'>[];
-  for (const r of rows) resources[r.resource_id] = { billingMode: r.mode, ...(r.pool === null ? {} : { pool: r.pool }) };
-  const names = [...new Set(rows.flatMap((r) => (r.pool === null ? [] : [r.pool])))];
+/** The projects and resources of some usage, as rating sees them. */
+export type UsageKeys = readonly { projectId: string | null; resourceId: string }[];
+
+/**
+ * What rating reads for this usage: each (project, resource)'s current mode and pool
+ * (keyed by project, so one project's choice never rates another's usage), and the
+ * capacity series of those pools.
+ */
+export async function ratingFacts(db: Knex | Knex.Transaction, usage: UsageKeys): Promise<{ projectResources: Record<string, Record<string, ResourceFacts>>; pools: Record<string, CapacitySample[]> }> {
+  const projectResources: Record<string, Record<string, ResourceFacts>> = Object.create(null) as Record<string, Record<string, ResourceFacts>>;
+  const pools: Record<string, CapacitySample[]> = Object.create(null) as Record<string, CapacitySample[]>;
+  const projects = [...new Set(usage.flatMap((u) => (u.projectId === null ? [] : [u.projectId])))];
+  if (projects.length === 0) return { projectResources, pools };
+  const wanted = new Set(usage.map((u) => `${u.projectId ?? ''}\u0000${u.resourceId}`));
+  const rows = (await db(MODES_TABLE).whereNull('valid_to').whereRaw('project_id = ANY(?)', [projects]).select('project_id', 'resource_id', 'mode', 'pool')) as Pick<ModeRow, 'project_id' | 'resource_id' | 'mode' | 'pool'>[];
+  const used = rows.filter((r) => wanted.has(`${r.project_id}\u0000${r.resource_id}`));
+  for (const r of used) {
+    const own = (projectResources[r.project_id] ??= Object.create(null) as Record<string, ResourceFacts>);
+    own[r.resource_id] = { billingMode: r.mode, ...(r.pool === null ? {} : { pool: r.pool }) };
+  }
+  const names = [...new Set(used.flatMap((r) => (r.pool === null ? [] : [r.pool])))];
   if (names.length > 0) {
     const samples = (await db('pool_capacity').whereIn('pool', names).orderBy([{ column: 'pool' }, { column: 'at' }]).select('pool', 'at', db.raw('free::text AS free'))) as { pool: string; at: Date; free: string }[];
     for (const n of names) pools[n] = [];
-    for (const s of samples) pools[s.pool]!.push({ at: s.at, free: s.free });
+    for (const x of samples) pools[x.pool]!.push({ at: x.at, free: x.free });
   }
-  return { resources, pools };
+  return { projectResources, pools };
 }
 
-/** The resource belongs to another project (by its usage or its stored mode): not found from this project. */
-async function checkOwner(trx: Knex.Transaction, projectId: string, resourceId: string): Promise<void> {
-  const usage = (await trx('usage_records').where({ resource_id: resourceId }).whereNot({ project_id: projectId }).first('project_id')) as { project_id: string } | undefined;
-  const mode = (await trx('resource_billing_modes').where({ resource_id: resourceId }).whereNot({ project_id: projectId }).first('project_id')) as { project_id: string } | undefined;
-  if (usage || mode) throw new NotFoundError(`resource ${resourceId} in project ${projectId}`);
+/** Resource ids among `ids` that have usage in the project (the others' modes are pending claims). */
+async function withUsage(db: Knex | Knex.Transaction, projectId: string, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = (await db('usage_records').whereRaw('resource_id = ANY(?)', [ids as string[]]).where({ project_id: projectId }).distinct('resource_id')) as { resource_id: string }[];
+  return new Set(rows.map((r) => r.resource_id));
 }
 
 /**
  * Set the modes of some of a project's resources, all or none (a template applies
- * atomically). Each change is audited with the mode before and after.
+ * atomically), from now on. A mode binds only (project, resource): set for an id the
+ * project has no usage of yet, it is a pending claim that applies once the resource
+ * appears in this project, and never to another project's usage of that id. Each
+ * (project, resource) is locked for the change, so concurrent writes stay one current
+ * row each. An unchanged mode adds no row. Each change is audited with before and after.
  */
 export async function setModes(db: Knex, actor: Actor, projectId: string, changes: readonly ModeChange[]): Promise<ResourceModeView[]> {
   return db.transaction(async (trx) => {
+    // Locks in key order, so two templates over the same resources never deadlock.
+    const keys = [...new Set(changes.map((c) => `mode:${projectId}/${c.resourceId}`))].sort();
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT unnest(?::text[]) AS k ORDER BY 1) keys', [keys]);
+    const seen = await withUsage(trx, projectId, changes.map((c) => c.resourceId));
     const out: ResourceModeView[] = [];
     for (const [i, c] of changes.entries()) {
-      await checkOwner(trx, projectId, c.resourceId);
       if (c.pool !== null && !(await trx('pools').where({ name: c.pool }).first('name'))) {
         throw new ValidationError(changes.length === 1 ? 'pool' : `resources[${i}].pool`, `unknown pool ${JSON.stringify(c.pool)} (an admin feeds its capacity first)`);
       }
-      const before = (await trx('resource_billing_modes').where({ resource_id: c.resourceId }).first()) as ModeRow | undefined;
-      const [row] = (await trx('resource_billing_modes')
-        .insert({ resource_id: c.resourceId, project_id: projectId, mode: c.mode, pool: c.pool, updated_by: actor.creds.user_id, updated_at: trx.fn.now() })
-        .onConflict('resource_id').merge(['mode', 'pool', 'updated_by', 'updated_at'])
+      const pending = !seen.has(c.resourceId);
+      const before = (await trx(MODES_TABLE).where({ project_id: projectId, resource_id: c.resourceId }).whereNull('valid_to').first()) as ModeRow | undefined;
+      if (before && before.mode === c.mode && before.pool === c.pool) {
+        out.push(view(before, null, pending));
+        continue;
+      }
+      if (before) await trx(MODES_TABLE).where({ project_id: projectId, resource_id: c.resourceId }).whereNull('valid_to').update({ valid_to: trx.fn.now() });
+      const [row] = (await trx(MODES_TABLE)
+        .insert({ project_id: projectId, resource_id: c.resourceId, mode: c.mode, pool: c.pool, valid_from: trx.fn.now(), set_by: actor.creds.user_id })
         .returning('*')) as ModeRow[];
-      const after = view(row!);
-      await audit(trx, actor, 'billing_mode.set', 'resource', c.resourceId, before ? view(before) : null, after);
+      const after = view(row!, null, pending);
+      await audit(trx, actor, 'billing_mode.set', 'resource', c.resourceId, before ? view(before, null, pending) : null, after);
       out.push(after);
     }
     return out;
   });
 }
 
-/** A project's resources with their modes: every resource with a stored mode or with usage since `since`. */
+/** A project's resources with their modes: every resource with a current mode in it or with usage in it since `since`. */
 export async function listModes(db: Knex, projectId: string, since: Date): Promise<ResourceModeView[]> {
   const seen = (await db('usage_records').where({ project_id: projectId }).where('window_start', '>=', since).groupBy('resource_id')
     .select('resource_id', db.raw('(array_agg(display_name ORDER BY window_start DESC) FILTER (WHERE display_name IS NOT NULL))[1] AS display_name'))) as { resource_id: string; display_name: string | null }[];
-  const names = new Map(seen.map((s) => [s.resource_id, s.display_name]));
-  const rows = (await db('resource_billing_modes').where({ project_id: projectId })) as ModeRow[];
-  const byId = new Map(rows.map((r) => [r.resource_id, view(r, names.get(r.resource_id) ?? null)]));
-  for (const s of seen) {
-    if (!byId.has(s.resource_id)) byId.set(s.resource_id, { resource_id: s.resource_id, display_name: s.display_name, project_id: projectId, mode: 'on-demand', pool: null, updated_by: null, updated_at: null });
+  const names = new Map(seen.map((x) => [x.resource_id, x.display_name]));
+  const rows = (await db(MODES_TABLE).where({ project_id: projectId }).whereNull('valid_to')) as ModeRow[];
+  const used = await withUsage(db, projectId, rows.filter((r) => !names.has(r.resource_id)).map((r) => r.resource_id));
+  const byId = new Map(rows.map((r) => [r.resource_id, view(r, names.get(r.resource_id) ?? null, !names.has(r.resource_id) && !used.has(r.resource_id))]));
+  for (const x of seen) {
+    if (!byId.has(x.resource_id)) {
+      byId.set(x.resource_id, { resource_id: x.resource_id, display_name: x.display_name, project_id: projectId, mode: 'on-demand', pool: null, updated_by: null, updated_at: null, valid_from: null, pending: false });
+    }
   }
   return [...byId.values()].sort((a, b) => a.resource_id.localeCompare(b.resource_id));
 }
@@ -117,7 +149,7 @@ export function factorAt(versions: readonly PolicyVersion[], pool: string, at: D
 /** Every pool with its capacity series in `[start, end)` (and the sample in force at start), each with its dynamic factor. */
 export async function listPools(db: Knex, versions: readonly PolicyVersion[], period: { start: Date; end: Date }): Promise<PoolView[]> {
   const pools = (await db('pools').orderBy('name').select('name')) as { name: string }[];
-  const counts = new Map(((await db('resource_billing_modes').whereNotNull('pool').groupBy('pool').select('pool', db.raw('count(*)::int AS n'))) as { pool: string; n: number }[]).map((r) => [r.pool, r.n]));
+  const counts = new Map(((await db(MODES_TABLE).whereNull('valid_to').whereNotNull('pool').groupBy('pool').select('pool', db.raw('count(*)::int AS n'))) as { pool: string; n: number }[]).map((r) => [r.pool, r.n]));
   const out: PoolView[] = [];
   for (const p of pools) {
     const rows = (await db('pool_capacity').where({ pool: p.name })

@@ -69,8 +69,13 @@ export interface RatingInput {
   events?: readonly OneOffEvent[];
   /** By project id. */
   accounts?: Readonly<Record<string, AccountFacts>>;
-  /** By resource id. */
+  /** By resource id (any project). */
   resources?: Readonly<Record<string, ResourceFacts>>;
+  /**
+   * By project id, then resource id: what a project chose for a resource binds only that
+   * project's usage of it. Takes precedence over `resources` for usage of that project.
+   */
+  projectResources?: Readonly<Record<string, Readonly<Record<string, ResourceFacts>>>>;
   /** By pool name, any order. */
   pools?: Readonly<Record<string, readonly CapacitySample[]>>;
   /** Projects to evaluate period rules for even without usage (e.g. a monthly fee). */
@@ -158,6 +163,14 @@ export function freeAt(samples: readonly CapacitySample[] | undefined, at: Date,
   return lo === 0 ? undefined : sorted[lo - 1]!.free;
 }
 
+/** The facts of a resource as seen from a project (see {@link RatingInput.projectResources}). */
+export function resourceOf(input: RatingInput, projectId: string | null, resourceId: string): ResourceFacts | undefined {
+  const own = projectId === null ? undefined : input.projectResources?.[projectId];
+  if (own !== undefined && Object.hasOwn(own, resourceId)) return own[resourceId];
+  // Own properties only: a resource id such as `__proto__` must not read the prototype.
+  return input.resources !== undefined && Object.hasOwn(input.resources, resourceId) ? input.resources[resourceId] : undefined;
+}
+
 /** Facts common to usage records and events: account, time of day, resource. */
 export function baseFacts(input: RatingInput, projectId: string | null, resourceId: string | undefined, at: Date): Facts {
   const f: Facts = Object.create(null) as Facts;
@@ -172,7 +185,7 @@ export function baseFacts(input: RatingInput, projectId: string | null, resource
   f['DAY_OF_WEEK'] = DAYS[at.getUTCDay()]!;
   if (resourceId !== undefined) {
     f['RESOURCE_ID'] = resourceId;
-    const r = input.resources?.[resourceId];
+    const r = resourceOf(input, projectId, resourceId);
     f['BILLING_MODE'] = r?.billingMode ?? 'on-demand';
     if (r?.region !== undefined) f['REGION'] = r.region;
     if (r?.pool !== undefined) {
@@ -193,7 +206,7 @@ export function usageFacts(input: RatingInput, u: UsageInput, quantity: Decimal,
   f['QUANTITY'] = quantity;
   if (u.vcpus !== null) f['VCPUS'] = int(u.vcpus);
   if (u.memoryMb !== null) f['MEMORY_MB'] = int(u.memoryMb);
-  const created = input.resources?.[u.resourceId]?.createdAt ?? firstSeen;
+  const created = resourceOf(input, u.projectId, u.resourceId)?.createdAt ?? firstSeen;
   f['RESOURCE_AGE'] = new Money(u.windowEnd.getTime() - created.getTime()).div(1000);
   return f;
 }

@@ -120,7 +120,9 @@ export function startAccounts(root: HTMLElement, client: BillingClient, now: () 
     run.disabled = true;
     try {
       const r = parseRunReport(await client.request('POST', '/v1/billing-runs', { start: start.value.trim(), end: end.value.trim() }));
-      runResult.textContent = `Run ${r.run_id}: ${r.accounts} account(s), ${r.invoices_created} invoice(s) created, ${r.invoices_existing} already there.`;
+      const failed = (r.failed_accounts ?? []).map((f) => `${f.account_id}: ${f.message}`);
+      runResult.textContent = `Run ${r.run_id}: ${r.accounts} account(s), ${r.invoices_created} invoice(s) created, ${r.invoices_existing} already there.`
+        + (failed.length > 0 ? ` Not invoiced (${failed.length}): ${failed.join('; ')}` : '');
       errorBox.hidden = true;
       await load();
     } catch (err) {

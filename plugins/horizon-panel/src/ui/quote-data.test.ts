@@ -4,8 +4,8 @@ import { groupQuoteLines, parseQuote, quoteRequest, type QuoteLineView } from '.
 import { ApiError } from './shape.js';
 
 test('quoteRequest turns hours into exact seconds', () => {
-  assert.deepEqual(quoteRequest({ flavor: 'm1.small', count: '2', hours: '730' }, 'p1'), { body: { project_id: 'p1', items: [{ resourceType: 'm1.small', count: 2 }], duration_seconds: '2628000' } });
-  assert.deepEqual(quoteRequest({ flavor: 'm1.tiny', count: '1', hours: '1.5' }, 'p1'), { body: { project_id: 'p1', items: [{ resourceType: 'm1.tiny', count: 1 }], duration_seconds: '5400' } });
+  assert.deepEqual(quoteRequest({ flavor: 'm1.small', count: '2', hours: '730' }, 'p1'), { body: { project_id: 'p1', items: [{ resource_type: 'm1.small', count: 2 }], duration_seconds: '2628000' } });
+  assert.deepEqual(quoteRequest({ flavor: 'm1.tiny', count: '1', hours: '1.5' }, 'p1'), { body: { project_id: 'p1', items: [{ resource_type: 'm1.tiny', count: 1 }], duration_seconds: '5400' } });
   assert.equal((quoteRequest({ flavor: 'x', count: '1', hours: '0.0001' }, 'p1') as { body: { duration_seconds: string } }).body.duration_seconds, '0.36');
 });
 

@@ -32,7 +32,7 @@ export interface QuoteForm {
 }
 
 /** The request body, or an error naming the form field. Hours become exact seconds (at most 3 decimals). */
-export function quoteRequest(f: QuoteForm, projectId: string): { body: { project_id: string; items: { resourceType: string; count: number }[]; duration_seconds: string } } | { field: string; message: string } {
+export function quoteRequest(f: QuoteForm, projectId: string): { body: { project_id: string; items: { resource_type: string; count: number }[]; duration_seconds: string } } | { field: string; message: string } {
   const flavor = f.flavor.trim();
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(flavor)) return { field: 'flavor', message: 'flavor: a flavor name such as m1.small' };
   if (!/^[1-9]\d{0,3}$/.test(f.count.trim())) return { field: 'count', message: 'count: a whole number from 1 to 9999' };
@@ -45,7 +45,7 @@ export function quoteRequest(f: QuoteForm, projectId: string): { body: { project
   if ((micro * 3600n) % 1000n !== 0n) return { field: 'hours', message: 'hours: too many decimals (seconds may have at most 3)' };
   const s = milliSeconds.toString().padStart(4, '0');
   const seconds = `${s.slice(0, -3)}.${s.slice(-3)}`.replace(/\.?0+$/, '');
-  return { body: { project_id: projectId, items: [{ resourceType: flavor, count: Number(f.count.trim()) }], duration_seconds: seconds } };
+  return { body: { project_id: projectId, items: [{ resource_type: flavor, count: Number(f.count.trim()) }], duration_seconds: seconds } };
 }
 
 /** Check the answer; throws ApiError(bad_response) rather than show a wrong price. */

@@ -30,7 +30,10 @@ function cell(row: HTMLTableRowElement, text: string, numeric = false): void {
 export function renderProjects(target: HTMLElement, list: ProjectList, selected: string | undefined, onSelect: (id: string) => void): void {
   target.replaceChildren();
   target.appendChild(el('p', `Month to date: ${formatPeriod(list.period.start, list.period.end)} (${describeContext(list)})`, { class: 'meta' }));
+  // A project whose usage cannot be rated has no total: say what is wrong, never show it as zero.
+  for (const u of list.unrated ?? []) target.appendChild(el('p', `Project ${u.project_id}: no total (${u.code}): ${u.message}`, { class: 'warning' }));
   if (list.projects.length === 0) {
+    if ((list.unrated ?? []).length > 0) return;
     target.appendChild(el('p', 'No usage recorded in this period yet.'));
     return;
   }

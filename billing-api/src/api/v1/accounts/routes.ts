@@ -16,14 +16,43 @@ import type { RouteSet } from '../route.js';
 import type { AccessPolicy } from '../../../auth/policy.js';
 import { isAdmin } from '../../../auth/middleware.js';
 import { invoiceForCaller } from '../../../invoices/project-invoices.js';
-import { idList, jsonBody, money, oneOf, onlyFields, str, timestamp } from '../body.js';
+import type { UsageDeps } from '../../../usage.js';
+import { array, decimal, EMPTY_BODY, id, object, oneOf, optional, text, timestamp } from '../schema.js';
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const SCHEMES: readonly Scheme[] = ['postpaid', 'prepaid', 'continuous'];
-const KEY = { max: 128, re: /^[A-Za-z0-9_.:-]+$/, what: '1-128 letters, digits, dots, colons, dashes or underscores' };
+const KEY = text({ max: 128, pattern: /^[A-Za-z0-9_.:-]+$/, what: '1-128 letters, digits, dots, colons, dashes or underscores', example: 'topup-2026-11-01' });
+/** Money as stored (numeric(24,6)): at most 18 digits before the point and 6 after. */
+const MONEY = decimal({ example: '100.00' });
+const POSITIVE_MONEY = decimal({ example: '100.00', positive: true });
+const NAME = text({ max: 200, example: 'Research group' });
+const PROJECTS = array(id('proj-a'), { max: 1000, unique: (p) => p, what: 'project ids' });
+
+/** `POST /v1/accounts`. */
+export const CREATE_ACCOUNT = object({
+  id: optional(id('acct-1')), name: NAME,
+  currency: text({ max: 3, pattern: /^[A-Z]{3}$/, what: 'an ISO 4217 code such as EUR', example: 'EUR' }),
+  scheme: oneOf(SCHEMES), low_balance_threshold: optional(MONEY), projects: PROJECTS,
+});
+/** `PATCH /v1/accounts/{id}`. */
+export const PATCH_ACCOUNT = object({ name: optional(NAME), scheme: optional(oneOf(SCHEMES)), low_balance_threshold: optional(MONEY), projects: optional(PROJECTS) });
+/** `POST /v1/accounts/{id}/topups`. */
+export const TOPUP = object({ amount: POSITIVE_MONEY, idempotency_key: KEY });
+/** `POST /v1/invoices/{id}/credit-notes`. */
+export const CREDIT_NOTE = object({ amount: POSITIVE_MONEY, reason: text({ max: 500, example: 'goodwill credit' }), idempotency_key: KEY });
+/** `POST /v1/billing-runs`. */
+export const BILLING_RUN = object({
+  start: timestamp('2026-10-01T00:00:00Z'), end: timestamp('2026-11-01T00:00:00Z'),
+  accounts: optional(array(id('acct-1'), { max: 100_000, unique: (a) => a, what: 'account ids' })),
+});
+const AUDIT_QUERY = object({
+  target_type: optional(text({ max: 64, pattern: /^[a-z_]+$/, what: 'a target type such as account or invoice', example: 'account' })),
+  target_id: optional(text({ max: 255, example: 'acct-1' })),
+  limit: optional(text({ max: 4, pattern: /^\d+$/, what: 'an integer from 1 to 1000', example: '100' })),
+}, { what: 'query parameter' });
 
 /** Deps of these routes. */
-export interface AccountRouteDeps {
+export interface AccountRouteDeps extends UsageDeps {
   db: Knex;
   log: Logger;
   clock: () => Date;
@@ -56,18 +85,8 @@ export function accountRoutes(routes: RouteSet, deps: AccountRouteDeps): void {
   });
   routes.add({
     method: 'POST', path: '/v1/accounts', rule: 'billing:accounts:write', summary: 'Create an account paying for one or many projects', status: 201,
-    parse: async (ctx) => {
-      const b = await jsonBody(ctx);
-      onlyFields(b, ['id', 'name', 'currency', 'scheme', 'low_balance_threshold', 'projects']);
-      return {
-        id: str(b, 'id', { max: 64, re: ID, optional: true, what: '1-64 letters, digits, dots, dashes or underscores' }),
-        name: str(b, 'name', { max: 200 })!,
-        currency: str(b, 'currency', { re: /^[A-Z]{3}$/, what: 'an ISO 4217 code such as EUR' })!,
-        scheme: oneOf(b, 'scheme', SCHEMES)!,
-        lowBalanceThreshold: money(b, 'low_balance_threshold', { optional: true }) ?? '0',
-        projects: idList(b, 'projects')!,
-      };
-    },
+    body: CREATE_ACCOUNT,
+    parse: (_ctx, { body: b }) => ({ id: b.id, name: b.name, currency: b.currency, scheme: b.scheme, lowBalanceThreshold: b.low_balance_threshold ?? '0', projects: b.projects }),
     handle: (input, c, ctx) => createAccount(db, actor(ctx, c), input),
   });
   routes.add({
@@ -77,26 +96,14 @@ export function accountRoutes(routes: RouteSet, deps: AccountRouteDeps): void {
   });
   routes.add({
     method: 'PATCH', path: '/v1/accounts/:account_id', rule: 'billing:accounts:write', summary: 'Change name, scheme, threshold or projects',
-    parse: async (ctx) => {
-      const b = await jsonBody(ctx);
-      onlyFields(b, ['name', 'scheme', 'low_balance_threshold', 'projects']);
-      return {
-        id: pathId(ctx, 'account_id'),
-        patch: {
-          name: str(b, 'name', { max: 200, optional: true }), scheme: oneOf(b, 'scheme', SCHEMES, true),
-          lowBalanceThreshold: money(b, 'low_balance_threshold', { optional: true }), projects: idList(b, 'projects', 1000, true),
-        },
-      };
-    },
+    body: PATCH_ACCOUNT,
+    parse: (ctx, { body: b }) => ({ id: pathId(ctx, 'account_id'), patch: { name: b.name, scheme: b.scheme, lowBalanceThreshold: b.low_balance_threshold, projects: b.projects } }),
     handle: (input, c, ctx) => updateAccount(db, actor(ctx, c), input.id, input.patch),
   });
   routes.add({
     method: 'POST', path: '/v1/accounts/:account_id/topups', rule: 'billing:accounts:topup', summary: 'Credit an account (idempotent by idempotency_key)', status: 201,
-    parse: async (ctx) => {
-      const b = await jsonBody(ctx);
-      onlyFields(b, ['amount', 'idempotency_key']);
-      return { id: pathId(ctx, 'account_id'), amount: money(b, 'amount', { positive: true })!, idempotencyKey: str(b, 'idempotency_key', KEY)! };
-    },
+    body: TOPUP,
+    parse: (ctx, { body: b }) => ({ id: pathId(ctx, 'account_id'), amount: b.amount, idempotencyKey: b.idempotency_key }),
     handle: async (input, c, ctx) => {
       const r = await topUp(db, actor(ctx, c), input.id, input);
       if (!r.created) ctx.set('Idempotent-Replay', 'true');
@@ -133,43 +140,38 @@ export function accountRoutes(routes: RouteSet, deps: AccountRouteDeps): void {
   });
   routes.add({
     method: 'POST', path: '/v1/invoices/:invoice_id/finalize', rule: 'billing:invoices:write', summary: 'draft → finalized',
+    body: EMPTY_BODY, bodyOptional: true,
     parse: (ctx) => pathId(ctx, 'invoice_id'), handle: (id, c, ctx) => finalizeInvoice(db, actor(ctx, c), id),
   });
   routes.add({
     method: 'POST', path: '/v1/invoices/:invoice_id/void', rule: 'billing:invoices:write', summary: 'draft or finalized → void',
+    body: EMPTY_BODY, bodyOptional: true,
     parse: (ctx) => pathId(ctx, 'invoice_id'), handle: (id, c, ctx) => voidInvoice(db, actor(ctx, c), id),
   });
   routes.add({
     method: 'POST', path: '/v1/invoices/:invoice_id/credit-notes', rule: 'billing:invoices:write', summary: 'A credit note on a finalized invoice (idempotent by idempotency_key)', status: 201,
-    parse: async (ctx) => {
-      const b = await jsonBody(ctx);
-      onlyFields(b, ['amount', 'reason', 'idempotency_key']);
-      return { id: pathId(ctx, 'invoice_id'), amount: money(b, 'amount', { positive: true })!, reason: str(b, 'reason', { max: 500 })!, idempotencyKey: str(b, 'idempotency_key', KEY)! };
-    },
+    body: CREDIT_NOTE,
+    parse: (ctx, { body: b }) => ({ id: pathId(ctx, 'invoice_id'), amount: b.amount, reason: b.reason, idempotencyKey: b.idempotency_key }),
     handle: (input, c, ctx) => creditNote(db, actor(ctx, c), input.id, input),
   });
   routes.add({
     method: 'POST', path: '/v1/billing-runs', rule: 'billing:runs:create', summary: 'Run billing for a period (idempotent per account and period)', status: 201,
-    parse: async (ctx) => {
-      const b = await jsonBody(ctx);
-      onlyFields(b, ['start', 'end', 'accounts']);
-      const start = timestamp(b, 'start')!;
-      const end = timestamp(b, 'end')!;
+    body: BILLING_RUN,
+    parse: (_ctx, { body: { start, end, accounts } }) => {
       if (end.getTime() <= start.getTime()) throw new ValidationError('end', 'must be after start');
       if (end.getTime() > deps.clock().getTime()) throw new ValidationError('end', 'must not be in the future (only closed periods are billed)');
       if (start.getTime() % 3_600_000 !== 0 || end.getTime() % 3_600_000 !== 0) throw new ValidationError('start', 'start and end must be whole UTC hours');
-      return { start, end, accounts: idList(b, 'accounts', 100_000, true) };
+      return { start, end, accounts };
     },
     handle: (input, c) => runBilling(deps, c.user_id, input, input.accounts),
   });
   routes.add({
     method: 'GET', path: '/v1/audit', rule: 'billing:audit:list', summary: 'The audit trail, newest first (?target_type&target_id&limit)',
-    parse: (ctx) => {
-      for (const k of Object.keys(ctx.query)) if (!['target_type', 'target_id', 'limit'].includes(k)) throw new ValidationError(k, 'unknown query parameter (allowed: target_type, target_id, limit)');
-      const q = ctx.query as Record<string, string | undefined>;
-      const limit = q['limit'] === undefined ? 100 : Number(q['limit']);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('limit', 'must be an integer from 1 to 1000');
-      return { targetType: q['target_type'], targetId: q['target_id'], limit };
+    query: AUDIT_QUERY,
+    parse: (_ctx, { query: q }) => {
+      const limit = q.limit === undefined ? 100 : Number(q.limit);
+      if (limit < 1 || limit > 1000) throw new ValidationError('limit', 'must be an integer from 1 to 1000');
+      return { targetType: q.target_type, targetId: q.target_id, limit };
     },
     handle: async (f) => ({ events: await auditEvents(db, f) }),
   });

@@ -18,10 +18,6 @@ const invoiceId = (v: string | undefined): string => {
   if (v === undefined || !ID.test(v)) throw new ValidationError('invoice_id', 'must be 1-64 letters, digits, dots, dashes or underscores');
   return v;
 };
-const noQuery = (q: Record<string, unknown>): void => {
-  const extra = Object.keys(q)[0];
-  if (extra !== undefined) throw new ValidationError(extra, 'unknown query parameter (this route takes none)');
-};
 
 /** Mount the routes. */
 export function projectInvoiceRoutes(routes: RouteSet, deps: { db: Knex }): void {
@@ -30,13 +26,13 @@ export function projectInvoiceRoutes(routes: RouteSet, deps: { db: Knex }): void
   routes.add({
     method: 'GET', path: '/v1/projects/:id/account', rule: 'billing:project_account:get',
     summary: 'The account paying for a project: id, name, scheme, currency, balances (404 when none pays for it yet)',
-    target, parse: (ctx) => { noQuery(ctx.query); return parseProjectId(ctx.params['id'] ?? ''); },
+    target, parse: (ctx) => parseProjectId(ctx.params['id'] ?? ''),
     handle: (projectId) => projectAccount(db, projectId),
   });
   routes.add({
     method: 'GET', path: '/v1/projects/:id/invoices', rule: 'billing:project_invoices:get',
     summary: "The invoices of the account paying for a project, newest first, each with the project's part (project_total)",
-    target, parse: (ctx) => { noQuery(ctx.query); return parseProjectId(ctx.params['id'] ?? ''); },
+    target, parse: (ctx) => parseProjectId(ctx.params['id'] ?? ''),
     handle: (projectId) => projectInvoices(db, projectId),
   });
   routes.add({

@@ -7,21 +7,24 @@ import { isAdmin } from '../../../auth/middleware.js';
 import type { AccessPolicy } from '../../../auth/policy.js';
 import { formatTotal, Money, sum } from '../../../rating.js';
 import { monthStart } from '../../../period.js';
-import { ValidationError } from '@tally/common';
 import type { RouteSet } from '../route.js';
-import { parsePeriodQuery, parseProjectId } from './schemas.js';
+import { parseProjectId, PERIOD_QUERY, USAGE_QUERY } from './schemas.js';
 
 /** Mount the projects routes. */
 export function projectsRoutes(routes: RouteSet, deps: ChargesDeps, policy: AccessPolicy): void {
   routes.add({
     method: 'GET', path: '/v1/projects', rule: 'billing:projects:list',
     summary: 'Projects with their totals for a period (non-admins: their own project only)',
-    parse: (ctx) => parsePeriodQuery(ctx.query),
+    query: PERIOD_QUERY,
+    parse: (_ctx, { query }) => query,
     handle: async (query, creds) => {
       const list = await listProjects(deps, query);
       if (!isAdmin(policy, creds)) {
+        // A non-admin learns nothing about other projects, not even that theirs cannot be rated.
         const own = list.projects.find((p) => p.project_id === creds.project_id);
-        list.projects = creds.project_id === null ? [] : [own ?? { project_id: creds.project_id, total: formatTotal(sum([])), resources: 0 }];
+        const unrated = list.unrated.filter((u) => u.project_id === creds.project_id);
+        list.unrated = unrated;
+        list.projects = creds.project_id === null || unrated.length > 0 ? [] : [own ?? { project_id: creds.project_id, total: formatTotal(sum([])), resources: 0 }];
       }
       return list;
     },
@@ -30,18 +33,16 @@ export function projectsRoutes(routes: RouteSet, deps: ChargesDeps, policy: Acce
     method: 'GET', path: '/v1/projects/:id/charges', rule: 'billing:charges:get',
     summary: "A project's charges for a period: total, per resource, per day",
     target: (ctx) => ({ project_id: parseProjectId(ctx.params['id'] ?? '') }),
-    parse: (ctx) => ({ projectId: parseProjectId(ctx.params['id'] ?? ''), ...parsePeriodQuery(ctx.query) }),
+    query: PERIOD_QUERY,
+    parse: (ctx, { query }) => ({ projectId: parseProjectId(ctx.params['id'] ?? ''), ...query }),
     handle: (input) => projectCharges(deps, input),
   });
   routes.add({
     method: 'GET', path: '/v1/projects/:id/usage', rule: 'billing:usage:get',
     summary: "A project's running hours and charges grouped by resource, flavor or day (?group_by&start&end)",
     target: (ctx) => ({ project_id: parseProjectId(ctx.params['id'] ?? '') }),
-    parse: (ctx) => {
-      const { group_by: groupBy = 'resource', ...rest } = ctx.query;
-      if (groupBy !== 'resource' && groupBy !== 'flavor' && groupBy !== 'day') throw new ValidationError('group_by', 'must be one of resource, flavor, day');
-      return { projectId: parseProjectId(ctx.params['id'] ?? ''), groupBy, ...parsePeriodQuery(rest) };
-    },
+    query: USAGE_QUERY,
+    parse: (ctx, { query: { group_by: groupBy = 'resource', start, end } }) => ({ projectId: parseProjectId(ctx.params['id'] ?? ''), groupBy, start, end }),
     handle: async (input) => {
       const c = await projectCharges(deps, input);
       const groups = new Map<string, { hours: Money; amount: Money }>();
@@ -64,11 +65,8 @@ export function projectsRoutes(routes: RouteSet, deps: ChargesDeps, policy: Acce
     method: 'GET', path: '/v1/projects/:id/forecast', rule: 'billing:forecast:get',
     summary: "A project's month-to-date total and its end-of-month forecast at the same average rate",
     target: (ctx) => ({ project_id: parseProjectId(ctx.params['id'] ?? '') }),
-    parse: (ctx) => {
-      const extra = Object.keys(ctx.query)[0];
-      if (extra !== undefined) throw new ValidationError(extra, 'unknown query parameter (the forecast is always for the current month)');
-      return parseProjectId(ctx.params['id'] ?? '');
-    },
+    // No query: the forecast is always for the current month.
+    parse: (ctx) => parseProjectId(ctx.params['id'] ?? ''),
     handle: async (projectId) => {
       const now = deps.clock();
       const mtd = await projectCharges(deps, { projectId });

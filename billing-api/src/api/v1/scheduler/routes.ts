@@ -5,7 +5,7 @@
  * policies (validated with the field named; every change audited).
  */
 import type { Context } from 'koa';
-import { acknowledgeAlert, ALERT_STATES, ALERTS_TABLE, listAlerts, ValidationError, type AlertState, type Knex } from '@tally/common';
+import { acknowledgeAlert, ALERT_STATES, ALERTS_TABLE, listAlerts, ValidationError, type Knex } from '@tally/common';
 import {
   addScalingPolicyVersion, checkScalingPolicy, deleteScalingPolicy, listActions, listClusters, listComponents, listDecisions, listScalingPolicies,
   MAX_POLICY_CHARS, type PolicyAuditHook,
@@ -13,38 +13,23 @@ import {
 import { audit } from '../../../audit.js';
 import type { Credentials } from '../../../auth/rules.js';
 import { NotFoundError, type RequestState } from '../../../http-errors.js';
-import { jsonBody, onlyFields, str } from '../body.js';
 import type { RouteSet } from '../route.js';
+import { EMPTY_BODY, id, object, oneOf, optional, text } from '../schema.js';
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-const ROLES = ['agent', 'analyzer', 'billing-api', 'scheduler'];
-const STATES = ['running', 'draining', 'stopped', 'lost'];
+const ROLES = ['agent', 'analyzer', 'billing-api', 'scheduler'] as const;
+const STATES = ['running', 'draining', 'stopped', 'lost'] as const;
+const LIMIT = optional(text({ max: 4, pattern: /^(?:[1-9]\d{0,2}|1000)$/, what: 'a whole number from 1 to 1000', example: '50' }));
+const q = <F extends Parameters<typeof object>[0]>(fields: F) => object(fields, { what: 'query parameter' });
 
-function query(ctx: Context, allowed: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ctx.query)) {
-    if (!allowed.includes(k)) throw new ValidationError(k, `unknown query parameter (allowed: ${allowed.join(', ')})`);
-    if (typeof v !== 'string') throw new ValidationError(k, 'must be given once');
-    out[k] = v;
-  }
-  return out;
-}
-const choice = (q: Record<string, string>, k: string, choices: readonly string[]): string | undefined => {
-  const v = q[k];
-  if (v !== undefined && !choices.includes(v)) throw new ValidationError(k, `must be one of ${choices.join(', ')}`);
-  return v;
-};
-const plain = (q: Record<string, string>, k: string): string | undefined => {
-  const v = q[k];
-  if (v !== undefined && !NAME.test(v)) throw new ValidationError(k, 'must be 1-64 letters, digits, dots, dashes or underscores');
-  return v;
-};
-const limit = (q: Record<string, string>, max: number): number | undefined => {
-  const v = q['limit'];
-  if (v === undefined) return undefined;
-  if (!/^\d{1,5}$/.test(v) || Number(v) < 1 || Number(v) > max) throw new ValidationError('limit', `must be a whole number from 1 to ${max}`);
-  return Number(v);
-};
+const COMPONENTS_QUERY = q({ role: optional(oneOf(ROLES)), cluster: optional(id('analyzer')), state: optional(oneOf(STATES)) });
+const ALERTS_QUERY = q({ state: optional(oneOf(ALERT_STATES)), kind: optional(id('component_lost')), source: optional(id('scheduler')), limit: LIMIT });
+const DECISIONS_QUERY = q({ cluster: optional(id('analyzer')), limit: LIMIT, actions: optional(oneOf(['true', 'false'] as const)) });
+const ACTIONS_QUERY = q({ cluster: optional(id('analyzer')), limit: LIMIT });
+/** A scaling policy's text (see the README's Scheduler section). */
+const SOURCE_BODY = object({ source: text({ max: MAX_POLICY_CHARS, multiline: true, example: 'min_size: 1\nmax_size: 4' }) });
+
+const defined = <T extends Record<string, unknown>>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 const clusterParam = (ctx: Context): string => {
   const v = ctx.params['cluster'] ?? '';
   if (!NAME.test(v)) throw new ValidationError('cluster', 'must be 1-64 letters, digits, dots, dashes or underscores');
@@ -60,30 +45,23 @@ export function schedulerRoutes(routes: RouteSet, deps: { db: Knex; clusters: re
   const { db } = deps;
   routes.add({
     method: 'GET', path: '/v1/components', rule: 'billing:components:list', summary: 'Registered parts (agents, analyzers, billing-api, schedulers) with their state and latest load (?role&cluster&state)',
-    parse: (ctx) => {
-      const q = query(ctx, ['role', 'cluster', 'state']);
-      return { role: choice(q, 'role', ROLES), cluster: plain(q, 'cluster'), state: choice(q, 'state', STATES) };
-    },
-    handle: async (f) => ({ components: await listComponents(db, Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined))) }),
+    query: COMPONENTS_QUERY,
+    parse: (_ctx, { query }) => defined(query),
+    handle: async (f) => ({ components: await listComponents(db, f) }),
   });
   routes.add({
     method: 'GET', path: '/v1/alerts', rule: 'billing:alerts:list', summary: 'Alerts, newest first (?state=open|unacknowledged|resolved|all&kind&source&limit)',
-    parse: (ctx) => {
-      const q = query(ctx, ['state', 'kind', 'source', 'limit']);
-      const l = limit(q, 1000);
-      const kind = plain(q, 'kind');
-      const source = plain(q, 'source');
-      return { state: (choice(q, 'state', ALERT_STATES) ?? 'open') as AlertState, ...(kind ? { kind } : {}), ...(source ? { source } : {}), ...(l ? { limit: l } : {}) };
-    },
+    query: ALERTS_QUERY,
+    parse: (_ctx, { query }) => ({ ...defined({ kind: query.kind, source: query.source }), state: query.state ?? 'open', ...(query.limit ? { limit: Number(query.limit) } : {}) }),
     handle: async (f) => ({ alerts: await listAlerts(db, f) }),
   });
   routes.add({
     method: 'POST', path: '/v1/alerts/:alert_id/acknowledge', rule: 'billing:alerts:acknowledge', summary: 'Acknowledge an alert (an operator has seen it); audited',
-    parse: async (ctx) => {
-      const id = ctx.params['alert_id'] ?? '';
-      if (!/^\d{1,18}$/.test(id)) throw new ValidationError('alert_id', 'must be an alert id (digits)');
-      if (ctx.request.length) onlyFields(await jsonBody(ctx, 1024), []);
-      return id;
+    body: EMPTY_BODY, bodyOptional: true,
+    parse: (ctx) => {
+      const alertId = ctx.params['alert_id'] ?? '';
+      if (!/^\d{1,18}$/.test(alertId)) throw new ValidationError('alert_id', 'must be an alert id (digits)');
+      return alertId;
     },
     handle: async (id, c, ctx) => {
       const before = (await db(ALERTS_TABLE).where({ id }).first('acknowledged_at', 'acknowledged_by')) as { acknowledged_at: Date | null; acknowledged_by: string | null } | undefined;
@@ -95,32 +73,24 @@ export function schedulerRoutes(routes: RouteSet, deps: { db: Knex; clusters: re
   });
   routes.add({
     method: 'GET', path: '/v1/scheduler/clusters', rule: 'billing:scheduler:get', summary: 'Analyzer clusters: policy in force, members with their load, latest observation and decision',
-    parse: (ctx) => query(ctx, []),
+    parse: () => undefined,
     handle: async () => ({ clusters: await listClusters(db, deps.clusters) }),
   });
   routes.add({
     method: 'GET', path: '/v1/scheduler/decisions', rule: 'billing:scheduler:get', summary: 'The decision log, newest first (?cluster&limit&actions=true)',
-    parse: (ctx) => {
-      const q = query(ctx, ['cluster', 'limit', 'actions']);
-      const cluster = plain(q, 'cluster');
-      const l = limit(q, 1000);
-      return { ...(cluster ? { cluster } : {}), ...(l ? { limit: l } : {}), actionsOnly: choice(q, 'actions', ['true', 'false']) === 'true' };
-    },
+    query: DECISIONS_QUERY,
+    parse: (_ctx, { query }) => ({ ...defined({ cluster: query.cluster }), ...(query.limit ? { limit: Number(query.limit) } : {}), actionsOnly: query.actions === 'true' }),
     handle: async (f) => ({ decisions: await listDecisions(db, f) }),
   });
   routes.add({
     method: 'GET', path: '/v1/scheduler/actions', rule: 'billing:scheduler:get', summary: "The audit trail of the scheduler's actions: who, why, when, result (?cluster&limit)",
-    parse: (ctx) => {
-      const q = query(ctx, ['cluster', 'limit']);
-      const cluster = plain(q, 'cluster');
-      const l = limit(q, 1000);
-      return { ...(cluster ? { cluster } : {}), ...(l ? { limit: l } : {}) };
-    },
+    query: ACTIONS_QUERY,
+    parse: (_ctx, { query }) => ({ ...defined({ cluster: query.cluster }), ...(query.limit ? { limit: Number(query.limit) } : {}) }),
     handle: async (f) => ({ actions: await listActions(db, f) }),
   });
   routes.add({
     method: 'GET', path: '/v1/scaling-policies', rule: 'billing:scheduler:get', summary: 'Every live version of every scaling policy',
-    parse: (ctx) => query(ctx, []),
+    parse: () => undefined,
     handle: async () => ({ policies: await listScalingPolicies(db) }),
   });
   routes.add({
@@ -134,12 +104,8 @@ export function schedulerRoutes(routes: RouteSet, deps: { db: Knex; clusters: re
   });
   routes.add({
     method: 'PUT', path: '/v1/scaling-policies/:cluster', rule: 'billing:scaling_policies:write', summary: "Store a new version of a cluster's scaling policy (validated first)", status: 201,
-    parse: async (ctx) => {
-      const cluster = clusterParam(ctx);
-      const b = await jsonBody(ctx);
-      onlyFields(b, ['source']);
-      return { cluster, source: str(b, 'source', { max: MAX_POLICY_CHARS })! };
-    },
+    body: SOURCE_BODY,
+    parse: (ctx, { body }) => ({ cluster: clusterParam(ctx), source: body.source }),
     handle: (input, c, ctx) => addScalingPolicyVersion(db, { ...input, createdBy: c.user_name ?? c.user_id }, auditHook(ctx, c)),
   });
   routes.add({
@@ -152,11 +118,8 @@ export function schedulerRoutes(routes: RouteSet, deps: { db: Knex; clusters: re
   });
   routes.add({
     method: 'POST', path: '/v1/scaling-policies/validate', rule: 'billing:scheduler:get', summary: 'Check a scaling policy text: valid, or the field at fault',
-    parse: async (ctx) => {
-      const b = await jsonBody(ctx);
-      onlyFields(b, ['source']);
-      return str(b, 'source', { max: MAX_POLICY_CHARS })!;
-    },
+    body: SOURCE_BODY,
+    parse: (_ctx, { body }) => body.source,
     handle: (text) => {
       const r = checkScalingPolicy(text);
       return Promise.resolve(r.ok ? { valid: true } : { valid: false, field: r.field, message: r.message });
