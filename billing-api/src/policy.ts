@@ -3,6 +3,7 @@
  * seeded default policy) and loading the policy in effect at a moment.
  */
 import { commonMigrations, TallyError, type Knex, type Migration } from '@tally/common';
+import { schedulerMigrations } from '@tally/scheduler';
 import { DEFAULT_POLICY, parsePricingDocument, type PricingPolicy } from './rating.js';
 import { moneyMigrations } from './accounts/schema.js';
 import { modesMigrations } from './modes/schema.js';
@@ -51,7 +52,8 @@ const createPricingPolicies: Migration = {
 };
 
 /** billing-api's migrations, in order; run them with `migrate` from `@tally/common`. The alerts table (common's) is among them: billing-api raises alerts. */
-export const billingMigrations: Migration[] = [createPricingPolicies, ...moneyMigrations, ...modesMigrations, ...commonMigrations];
+// The scheduler's tables too: billing-api serves its registry, decisions and scaling policies.
+export const billingMigrations: Migration[] = [createPricingPolicies, ...moneyMigrations, ...modesMigrations, ...commonMigrations, ...schedulerMigrations];
 
 interface PolicyRow {
   id: number;

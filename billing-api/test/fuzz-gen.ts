@@ -108,7 +108,7 @@ export function queryMutations(name: string, schema: S): Mutation[] {
   ];
   if (s['maxLength'] !== undefined) out.push({ field: name, what: 'one character too long', value: 'a'.repeat(Number(s['maxLength']) + 1) });
   if (Array.isArray(s['enum'])) out.push({ field: name, what: 'not one of the choices', value: 'zz' });
-  if (typeof s['pattern'] === 'string') out.push({ field: name, what: 'negative', value: '-1' });
+  if (typeof s['pattern'] === 'string' && !new RegExp(s['pattern'] as string).test('-1')) out.push({ field: name, what: 'negative', value: '-1' });
   if (/date|time/i.test(String(s['description'] ?? ''))) {
     for (const d of ['2026-02-30', '0000-01-01', '2026-13-01', '2026-11-01T25:00:00Z', '9999-99-99']) out.push({ field: name, what: `impossible date ${d}`, value: d });
   }
