@@ -2,10 +2,11 @@
  * Pricing policies as data: the `pricing_policies` table, its migration (with the
  * seeded default policy) and loading the policy in effect at a moment.
  */
-import { TallyError, type Knex, type Migration } from '@tally/common';
+import { commonMigrations, TallyError, type Knex, type Migration } from '@tally/common';
 import { DEFAULT_POLICY, parsePricingDocument, type PricingPolicy } from './rating.js';
 import { moneyMigrations } from './accounts/schema.js';
 import { modesMigrations } from './modes/schema.js';
+import { placementMigrations } from './pools/placement-store.js';
 
 /** A stored pricing policy. */
 export interface StoredPolicy extends PricingPolicy {
@@ -51,7 +52,7 @@ const createPricingPolicies: Migration = {
 };
 
 /** billing-api's migrations, in order; run them with `migrate` from `@tally/common`. */
-export const billingMigrations: Migration[] = [createPricingPolicies, ...moneyMigrations, ...modesMigrations];
+export const billingMigrations: Migration[] = [createPricingPolicies, ...moneyMigrations, ...modesMigrations, ...commonMigrations, ...placementMigrations];
 
 interface PolicyRow {
   id: number;
