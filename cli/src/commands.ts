@@ -11,7 +11,7 @@ import { runAgentUpload, startUploadListener, uploadOptions } from './agent-uplo
 import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions, metricsOptions } from '@tally/analyzer';
 import { analyzerToolOptions, runAnalyzerTool } from './analyzer-tools.js';
 import { runAnalyzerService } from './analyzer-service.js';
-import { apiOptions, authFromOptions, billingScheduleOptions, startApi, startBillingSchedule } from '@tally/billing-api';
+import { apiOptions, authFromOptions, billingScheduleOptions, placementFromOptions, placementOptions, startApi, startBillingSchedule, startPlacementPoller } from '@tally/billing-api';
 import { uiDir, uiBuilt } from '@tally/horizon-panel';
 import { Lifecycle } from './shutdown.js';
 import { dataDir, openBusFor, openDb } from './parts.js';
@@ -60,6 +60,8 @@ async function startApiPart(config: LoadedConfig, log: Logger, life: Lifecycle, 
   const api = await startApi({ db, log: log.child('api'), ...authFromOptions(o), ...(ui ? { uiDir: ui } : {}) }, { host: o.host, port: o.port });
   life.add('billing API', () => api.close());
   life.add('billing schedule', startBillingSchedule({ db, log: log.child('billing') }, config.get(billingScheduleOptions).billingInterval));
+  const placement = placementFromOptions(config.get(placementOptions), o);
+  if (placement) life.add('placement poller', await startPlacementPoller({ db, log: log.child('placement'), reader: placement.reader }, placement.cfg));
   return api;
 }
 
@@ -82,7 +84,7 @@ async function serve(log: Logger, startParts: (life: Lifecycle) => Promise<void>
 
 const agentGroups = [busOptions, agentOptions, simOptions, ...agentJournalGroups, uploadOptions];
 const analyzerGroups = [busOptions, databaseOptions, ...analyzerOptionGroups];
-const apiGroups = [databaseOptions, apiOptions, billingScheduleOptions];
+const apiGroups = [databaseOptions, apiOptions, billingScheduleOptions, placementOptions];
 
 export const COMMANDS: readonly Command[] = [
   {
