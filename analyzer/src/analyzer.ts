@@ -8,6 +8,7 @@ import { defaultAnalyzerId, Ingestor, type IngestStats } from './ingest.js';
 import { analyzerStatus, renderMetrics, startMetricsServer } from './metrics.js';
 import type { VerifyMode } from './verify.js';
 import { WindowProcessor, type WindowStats } from './windows.js';
+import { NovaIngestor, type NovaFormat, type NovaIngestStats } from './nova/ingest.js';
 
 export interface AnalyzerDeps {
   bus: Bus;
@@ -42,12 +43,21 @@ export interface AnalyzerOptions {
   /** Signature checks; default `off`. */
   verify?: VerifyMode;
   signatureSecret?: string;
+  /** Nova's notifications (nova/ingest.ts's options); default `off` here, `both` from the CLI's defaults. */
+  novaNotifications?: NovaFormat;
+  novaExchange?: string;
+  /** Empty: `<analyzerQueue>.nova`. */
+  novaQueue?: string;
+  novaVersionedTopic?: string;
+  novaLegacyTopic?: string;
 }
 
 export interface AnalyzerStats {
   analyzerId: string;
   ingest: IngestStats;
   windows: WindowStats;
+  /** Present when Nova's notifications are read. */
+  nova?: NovaIngestStats;
 }
 
 export interface Analyzer {
@@ -88,7 +98,14 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
   const windows = new WindowProcessor({ dfs: deps.dfs, db: deps.db, log: log.child('windows') }, {
     gapThresholdMs: opts.gapThreshold, windowIntervalMs: opts.windowInterval, allowedLatenessMs: opts.allowedLateness ?? 0, ...(deps.clock ? { clock: deps.clock } : {}),
   });
+  const novaFormat = opts.novaNotifications ?? 'off';
+  const nova = novaFormat === 'off' ? undefined : new NovaIngestor({ bus: deps.bus, db: deps.db, log: log.child('nova'), ...(deps.clock ? { clock: deps.clock } : {}) }, {
+    queue: opts.novaQueue || `${opts.analyzerQueue}.nova`, exchange: opts.novaExchange ?? 'nova', exchangeDurable: opts.exchangeDurable, format: novaFormat,
+    versionedTopic: opts.novaVersionedTopic ?? 'versioned_notifications', legacyTopic: opts.novaLegacyTopic ?? 'notifications',
+    gapThresholdMs: opts.gapThreshold, markIntervalMs: opts.windowInterval, analyzerId,
+  });
   await ingest.start();
+  await nova?.start();
   windows.start();
   const clock = deps.clock ?? Date.now;
   const metrics = opts.metricsPort
@@ -127,6 +144,7 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
   return {
     async flush() {
       await ingest.flush();
+      await nova?.markSpans();
       await windows.flushNow();
     },
     stop() {
@@ -134,12 +152,13 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
         clearInterval(probe);
         await metrics?.close();
         await ingest.stop();
+        await nova?.stop();
         await windows.stop();
         log.info('analyzer stopped', { ...ingest.stats() });
       })();
       return stopping;
     },
-    stats: () => ({ analyzerId, ingest: ingest.stats(), windows: windows.stats() }),
+    stats: () => ({ analyzerId, ingest: ingest.stats(), windows: windows.stats(), ...(nova ? { nova: nova.stats() } : {}) }),
     metricsPort: metrics?.port,
     lost,
   };

@@ -12,6 +12,7 @@ import { lifetimesOverlapping, updateLifetimes } from './lifetimes.js';
 import { extract, type InstanceRecord } from './mapreduce.js';
 import { extractMeter, type MeterRecord } from './meters.js';
 import { windowUsage } from './window-usage.js';
+import { novaLifetimes, novaWindowRows } from './nova/window.js';
 import { HOUR_US, hourStartUs, usToDate } from './timestamp.js';
 import { DIRTY_TABLE, replaceWindowUsage } from './usage.js';
 
@@ -105,8 +106,9 @@ export async function processWindow(deps: WindowDeps, trx: Knex, windowStartUs: 
   const { records, meters, files, badLines } = await readRecords(deps.dfs, window.startUs - gapThresholdUs, window.endUs + gapThresholdUs, deps.log);
   const reached = (await updateLifetimes(trx, records)).filter((h) => h !== window.startUs);
   await markDirty(trx, reached);
-  const lifetimes = await lifetimesOverlapping(trx, window.startUs, window.endUs);
-  const all = windowUsage({ instances: records, meters, lifetimes }, window, gapThresholdUs);
+  // Nova's events, where it sent some, sharpen lifetimes and running time (nova/window.ts).
+  const lifetimes = await novaLifetimes(trx, await lifetimesOverlapping(trx, window.startUs, window.endUs), window);
+  const all = await novaWindowRows(trx, windowUsage({ instances: records, meters, lifetimes }, window, gapThresholdUs), records, window, gapThresholdUs);
   const usage = projectId === undefined ? all : all.filter((r) => r.projectId === projectId);
   await replaceWindowUsage(trx, usToDate(window.startUs), usage, projectId);
   return { windowStartUs: window.startUs, rows: usage.length, files, badLines };
