@@ -4,7 +4,7 @@
  * SIGINT/SIGTERM. The database and DFS stay open across reconnections.
  */
 import { busOptions, openBus, TallyError, type Bus, type LoadedConfig, type Logger } from '@tally/common';
-import { dfsOptions, ingestOptions, metricsOptions, openDfs, startAnalyzer, windowOptions, type Analyzer } from '@tally/analyzer';
+import { dfsOptions, ingestOptions, metricsOptions, novaOptions, openDfs, startAnalyzer, windowOptions, type Analyzer } from '@tally/analyzer';
 import { Lifecycle } from './shutdown.js';
 import { dataDir, openDb } from './parts.js';
 
@@ -50,7 +50,7 @@ export async function runAnalyzerService(config: LoadedConfig, log: Logger): Pro
       }
       const analyzer = await startAnalyzer(
         { bus, dfs, db, log },
-        { ...config.get(ingestOptions), ...config.get(windowOptions), ...config.get(metricsOptions), controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
+        { ...config.get(ingestOptions), ...config.get(windowOptions), ...config.get(metricsOptions), ...config.get(novaOptions), controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
       );
       current = { analyzer, bus };
       const lost = await Promise.race([analyzer.lost, signalled.then(() => undefined)]);

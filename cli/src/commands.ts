@@ -8,7 +8,7 @@ import {
 } from '@tally/ceilometer-publisher';
 import { agentJournalGroups, openAgentJournal, pollingSchedule, senderSettings } from './agent-journal.js';
 import { runAgentUpload, startUploadListener, uploadOptions } from './agent-upload.js';
-import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions, metricsOptions } from '@tally/analyzer';
+import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions, metricsOptions, novaOptions } from '@tally/analyzer';
 import { analyzerToolOptions, runAnalyzerTool } from './analyzer-tools.js';
 import { runAnalyzerService } from './analyzer-service.js';
 import { apiOptions, authFromOptions, billingScheduleOptions, placementFromOptions, placementOptions, startApi, startBillingSchedule, startPlacementPoller } from '@tally/billing-api';
@@ -47,7 +47,7 @@ async function startAnalyzerPart(config: LoadedConfig, log: Logger, life: Lifecy
   const b = config.get(busOptions);
   const analyzer = await startAnalyzer(
     { bus, dfs, db, log },
-    { ...config.get(ingestOptions), ...config.get(windowOptions), ...config.get(metricsOptions), controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
+    { ...config.get(ingestOptions), ...config.get(windowOptions), ...config.get(metricsOptions), ...config.get(novaOptions), controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
   );
   life.add('analyzer', () => analyzer.stop());
   return analyzer;
