@@ -71,8 +71,20 @@ describe("Nova's notifications in the analyzer (PostgreSQL)", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  let published = 0;
+  const toNova = (routingKey: string, body: Buffer) => {
+    published++;
+    return bus.publish({ exchange: NOVA, routingKey, body });
+  };
+  /** Wait until every Nova message published so far is settled, then write samples and run the window job. */
   async function settle(): Promise<void> {
-    for (let i = 0; i < 400 && ((await bus.queueDepth('tally.analyzer.nova')) > 0 || (await bus.queueDepth('tally.analyzer')) > 0); i++) await new Promise((r) => setTimeout(r, 5));
+    const done = () => {
+      const s = analyzer.stats().nova!;
+      return s.messages === published && s.events + s.duplicates + s.ignored + s.deadLetters + s.failures === published;
+    };
+    for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(done(), JSON.stringify(analyzer.stats().nova));
+    for (let i = 0; i < 400 && (await bus.queueDepth('tally.analyzer')) > 0; i++) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 50));
     await analyzer.flush();
   }
@@ -80,9 +92,9 @@ describe("Nova's notifications in the analyzer (PostgreSQL)", () => {
     .filter((r) => r.meter === meter && (vm === undefined || r.resourceId === vm));
 
   it('a VM shut off for two days and then deleted: exact running time, and its project billed until the delete', async () => {
-    await bus.publish({ exchange: NOVA, routingKey: 'versioned_notifications.info', body: nova('create', '2026-11-01 10:00:00.000000', VM, 'versioned', '2026-11-01T09:59:50Z') });
+    await toNova('versioned_notifications.info', nova('create', '2026-11-01 10:00:00.000000', VM, 'versioned', '2026-11-01T09:59:50Z'));
     await bus.publish({ exchange: CEILOMETER, routingKey: 'metering.sample', body: beats(VM, every5('2026-11-01', 10, 1, 51)) });
-    await bus.publish({ exchange: NOVA, routingKey: 'versioned_notifications.info', body: nova('power_off', '2026-11-01 10:53:30.000000') });
+    await toNova('versioned_notifications.info', nova('power_off', '2026-11-01 10:53:30.000000'));
     await settle();
     // 10:00:00 .. 10:53:30 (the heartbeats alone: 10:01 .. 10:51 = 3000 s).
     assert.deepEqual((await usage('instance')).map((r) => [r.windowStart.toISOString(), r.quantity, r.samples]), [['2026-11-01T10:00:00.000Z', '3210', 11]]);
@@ -91,7 +103,7 @@ describe("Nova's notifications in the analyzer (PostgreSQL)", () => {
     assert.equal(open.length, 51, '11-01 10:00 .. 11-03 12:00');
     assert.ok(open.every((r) => r.quantity === '3600' && r.resourceId === PROJECT));
 
-    await bus.publish({ exchange: NOVA, routingKey: 'versioned_notifications.info', body: nova('delete', '2026-11-03 10:53:30.000000') });
+    await toNova('versioned_notifications.info', nova('delete', '2026-11-03 10:53:30.000000'));
     await settle();
     const span = await usage('project.span');
     assert.equal(span.length, 49, '11-01 10:00 .. 11-03 10:00');
@@ -103,11 +115,11 @@ describe("Nova's notifications in the analyzer (PostgreSQL)", () => {
   it('duplicates and legacy twins change nothing; a bad body is dead-lettered with its field; other events are counted', async () => {
     const before = { events: analyzer.stats().nova!.events, rows: await usage('instance') };
     const again = nova('power_off', '2026-11-01 10:53:30.000000');
-    await bus.publish({ exchange: NOVA, routingKey: 'versioned_notifications.info', body: again });
-    await bus.publish({ exchange: NOVA, routingKey: 'versioned_notifications.info', body: again });
-    await bus.publish({ exchange: NOVA, routingKey: 'notifications.info', body: nova('power_off', '2026-11-01 10:53:29.990000', VM, 'legacy') });
-    await bus.publish({ exchange: NOVA, routingKey: 'versioned_notifications.info', body: Buffer.from('{"oslo.version": "2.0", "oslo.message": "{\\"event_type\\": \\"instance.delete.end\\", \\"message_id\\": \\"x\\", \\"timestamp\\": \\"2026-11-01 10:00:00\\", \\"payload\\": {}}"}') });
-    await bus.publish({ exchange: NOVA, routingKey: 'versioned_notifications.info', body: Buffer.from(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': JSON.stringify(real('instance.update')) })) });
+    await toNova('versioned_notifications.info', again);
+    await toNova('versioned_notifications.info', again);
+    await toNova('notifications.info', nova('power_off', '2026-11-01 10:53:29.990000', VM, 'legacy'));
+    await toNova('versioned_notifications.info', Buffer.from('{"oslo.version": "2.0", "oslo.message": "{\\"event_type\\": \\"instance.delete.end\\", \\"message_id\\": \\"x\\", \\"timestamp\\": \\"2026-11-01 10:00:00\\", \\"payload\\": {}}"}'));
+    await toNova('versioned_notifications.info', Buffer.from(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': JSON.stringify(real('instance.update')) })));
     await settle();
     const st = analyzer.stats().nova!;
     assert.equal(st.events, before.events + 2, 'the new power_off and its legacy twin are stored (as received)');
@@ -127,7 +139,7 @@ describe("Nova's notifications in the analyzer (PostgreSQL)", () => {
   it('a delete that arrives before the last sample: the sample after the delete adds nothing', async () => {
     const B = '0b0b0b0b-0000-4000-8000-00000000000b';
     await bus.publish({ exchange: CEILOMETER, routingKey: 'metering.sample', body: beats(B, every5('2026-11-02', 21, 0, 10)) });
-    await bus.publish({ exchange: NOVA, routingKey: 'versioned_notifications.info', body: nova('delete', '2026-11-02 21:12:30.000000', B) });
+    await toNova('versioned_notifications.info', nova('delete', '2026-11-02 21:12:30.000000', B));
     await settle();
     const first = (await usage('instance', B)).map((r) => r.quantity);
     // The agent's last poll (21:15) raced the delete and reaches the analyzer later.
