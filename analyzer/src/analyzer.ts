@@ -154,7 +154,7 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
         await ingest.stop();
         await nova?.stop();
         await windows.stop();
-        log.info('analyzer stopped', { ...ingest.stats() });
+        log.info('analyzer stopped', { ...ingest.stats(), ...(nova ? { nova: nova.stats() } : {}) });
       })();
       return stopping;
     },
