@@ -31,5 +31,6 @@ export { parsePlacementPools, type PlacementPool, type PoolSource } from './pool
 export { PlacementReader, negotiate } from './pools/placement-reader.js';
 export { OpenStackSession, ServiceError, type SessionSettings } from './pools/openstack-session.js';
 export { boundSeries } from './pools/placement-bound.js';
+export { registerPlacementPools, placementMigrations } from './pools/placement-store.js';
 // The pricing core (policy languages, rule engine, rating, quotes): see docs/pricing.md.
 export * from './pricing/index.js';
