@@ -8,7 +8,7 @@ set -o xtrace
 
 TALLY_NODE="$TALLY_NODE_DIR/bin/node"
 TALLY_BIN="$TALLY_NODE $TALLY_DIR/bin/tally.js"
-TALLY_HORIZON_ENABLED_FILES="_91000_tally_project_panel_group.py _91010_tally_project_billing_panel.py _91020_tally_admin_panel_group.py _91030_tally_admin_billing_panel.py"
+TALLY_HORIZON_ENABLED_FILES="_91000_tally_project_panel_group.py _91010_tally_project_billing_panel.py _91020_tally_admin_panel_group.py _91030_tally_admin_billing_panel.py _91040_tally_admin_scheduler_panel.py"
 
 function install_tally_node {
     if [[ ! -x "$TALLY_NODE" ]]; then
@@ -50,6 +50,16 @@ keystone-password: $SERVICE_PASSWORD
 keystone-project: $SERVICE_PROJECT_NAME
 libvirt-uri: $TALLY_LIBVIRT_URI
 telemetry-secret: "$TALLY_TELEMETRY_SECRET"
+# The scheduler (tally-scheduler): analyzer servers through Nova, as the tally service user.
+scheduler-driver: $TALLY_SCHEDULER_DRIVER
+nova-auth-url: $KEYSTONE_SERVICE_URI/v3
+nova-username: tally
+nova-password: $SERVICE_PASSWORD
+nova-project-name: $SERVICE_PROJECT_NAME
+nova-flavor: $TALLY_ANALYZER_FLAVOR
+nova-image: $TALLY_ANALYZER_IMAGE
+nova-network: $TALLY_ANALYZER_NETWORK
+nova-tally-git-url: $TALLY_ANALYZER_GIT_URL
 YAML
     chmod 600 "$TALLY_CONF_DIR/tally.yaml"
 }
@@ -77,10 +87,13 @@ function start_tally {
     if is_service_enabled tally-agent; then
         run_process tally-agent "$TALLY_BIN agent --config $TALLY_CONF_DIR/tally.yaml"
     fi
+    if is_service_enabled tally-scheduler; then
+        run_process tally-scheduler "$TALLY_BIN scheduler --config $TALLY_CONF_DIR/tally.yaml"
+    fi
 }
 
 function stop_tally {
-    for svc in tally-agent tally-analyzer tally-api; do
+    for svc in tally-scheduler tally-agent tally-analyzer tally-api; do
         stop_process $svc
     done
 }
@@ -95,7 +108,7 @@ function cleanup_tally {
     sudo rm -rf "$TALLY_CONF_DIR" "$TALLY_DATA_DIR"
 }
 
-if is_service_enabled tally-api tally-analyzer tally-agent tally-horizon; then
+if is_service_enabled tally-api tally-analyzer tally-agent tally-scheduler tally-horizon; then
     if [[ "$1" == "stack" && "$2" == "install" ]]; then
         echo_summary "Installing Tally"
         install_tally

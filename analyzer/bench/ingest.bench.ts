@@ -37,7 +37,7 @@ try {
       if (pubs.length >= 200) await Promise.all(pubs.splice(0));
     }
     await Promise.all(pubs);
-    const ingest = new Ingestor({ bus, dfs: new LocalDfs(join(dir, String(batch))), db, log: memoryLogger() }, {
+    const ingest = new Ingestor({ bus, dfs: new LocalDfs(join(dir, String(batch))), db, log: memoryLogger(), clock: () => start / 1000 + 3_600_000 }, {
       analyzerQueue: queue, analyzerId: 'bench', ingestBatchSize: batch, ingestFlushIntervalMs: 200, gapThresholdMs: 630_000,
       controlExchange: exchange.name, exchangeDurable: false,
     });

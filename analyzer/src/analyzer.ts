@@ -4,10 +4,11 @@
  */
 import type { Bus, Knex, Logger } from '@tally/common';
 import type { Dfs } from './dfs/types.js';
-import { defaultAnalyzerId, Ingestor, type IngestStats } from './ingest.js';
+import { Ingestor, type IngestStats } from './ingest.js';
+import { defaultAnalyzerId } from './queues.js';
 import { analyzerStatus, renderMetrics, startMetricsServer } from './metrics.js';
 import type { VerifyMode } from './verify.js';
-import { WindowProcessor, type WindowStats } from './windows.js';
+import { WindowProcessor, type WindowStats } from './window-processor.js';
 import { NovaIngestor, type NovaFormat, type NovaIngestStats } from './nova/ingest.js';
 
 export interface AnalyzerDeps {
@@ -33,6 +34,10 @@ export interface AnalyzerOptions {
   windowInterval: number;
   /** ms; default 0. */
   allowedLateness?: number;
+  /** ms; see ingest's sample-max-age (default 35 d, 0 = any age). */
+  sampleMaxAge?: number;
+  /** ms; see ingest's sample-max-future (default 10 min). */
+  sampleMaxFuture?: number;
   controlExchange: string;
   exchangeDurable: boolean;
   /** How often the bus is probed (ms); two failed probes in a row resolve `lost`. Default 2000. */
@@ -65,6 +70,12 @@ export interface Analyzer {
   flush(): Promise<void>;
   /** Stop consuming, drain in-flight batches, process remaining dirty windows. */
   stop(): Promise<void>;
+  /**
+   * For the scheduler's drain: stop consuming, write and acknowledge the batch in hand, stop
+   * the window job's timer — and leave the remaining dirty windows to the cluster's other
+   * analyzers rather than wait for them.
+   */
+  drain(): Promise<void>;
   stats(): AnalyzerStats;
   /** The port `/metrics` is served on, when enabled. */
   readonly metricsPort: number | undefined;
@@ -91,12 +102,15 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
       controlExchange: opts.controlExchange,
       exchangeDurable: opts.exchangeDurable,
       allowedLatenessMs: opts.allowedLateness ?? 0,
+      ...(opts.sampleMaxAge !== undefined ? { sampleMaxAgeMs: opts.sampleMaxAge } : {}),
+      ...(opts.sampleMaxFuture !== undefined ? { sampleMaxFutureMs: opts.sampleMaxFuture } : {}),
       ...(opts.verify ? { verify: opts.verify } : {}),
       ...(opts.signatureSecret !== undefined ? { signatureSecret: opts.signatureSecret } : {}),
     },
   );
   const windows = new WindowProcessor({ dfs: deps.dfs, db: deps.db, log: log.child('windows') }, {
     gapThresholdMs: opts.gapThreshold, windowIntervalMs: opts.windowInterval, allowedLatenessMs: opts.allowedLateness ?? 0, ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(opts.sampleMaxFuture !== undefined ? { maxFutureMs: opts.sampleMaxFuture } : {}),
   });
   const novaFormat = opts.novaNotifications ?? 'off';
   const nova = novaFormat === 'off' ? undefined : new NovaIngestor({ bus: deps.bus, db: deps.db, log: log.child('nova'), ...(deps.clock ? { clock: deps.clock } : {}) }, {
@@ -155,6 +169,17 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
         await nova?.stop();
         await windows.stop();
         log.info('analyzer stopped', { ...ingest.stats(), ...(nova ? { nova: nova.stats() } : {}) });
+      })();
+      return stopping;
+    },
+    drain() {
+      stopping ??= (async () => {
+        clearInterval(probe);
+        await metrics?.close();
+        await ingest.stop();
+        await nova?.stop();
+        windows.halt();
+        log.info('analyzer drained', { ...ingest.stats(), ...(nova ? { nova: nova.stats() } : {}) });
       })();
       return stopping;
     },

@@ -95,3 +95,37 @@ describe('DFS lines', () => {
     assert.equal(encodeSampleLine(decodeBody(polling(line)).samples[0]!.wire), line);
   });
 });
+
+describe('stored fields are refused at ingest when they cannot be stored (issue 16)', () => {
+  const rejectedField = (body: string): (string | undefined)[] => decodeBody(body).rejected.map((r) => r.field);
+  it('refuses what made the window job fail: an overflowing volume, an int4 overflow, a NUL in a stored text, a negative gauge', () => {
+    assert.deepEqual(rejectedField(polling(sample({ counter_name: '"memory.usage"', counter_type: '"gauge"', counter_volume: '1e999999' }))), ['counter_volume']);
+    assert.deepEqual(rejectedField(polling(sample({ resource_metadata: '{"vcpus": 3000000000}' }))), ['resource_metadata.vcpus']);
+    assert.deepEqual(rejectedField(polling(sample({ resource_id: '"vm\\u0000x"' }))), ['resource_id']);
+    assert.deepEqual(rejectedField(polling(sample({ counter_name: '"memory.usage"', counter_type: '"gauge"', counter_volume: '-512.0' }))), ['counter_volume']);
+  });
+  it('names each field the jobs store', () => {
+    const long = `"${'x'.repeat(256)}"`;
+    const cases: [Record<string, string>, string][] = [
+      [{ resource_id: long }, 'resource_id'], [{ project_id: '"p\\u0000"' }, 'project_id'], [{ user_id: '"\\ud800"' }, 'user_id'],
+      [{ counter_name: long }, 'counter_name'], [{ counter_unit: '"n\\u0000s"' }, 'counter_unit'], [{ message_id: long }, 'message_id'],
+      [{ counter_volume: '"-3"' }, 'counter_volume'], [{ counter_volume: '1e-30' }, 'counter_volume'], [{ counter_volume: '"inf"' }, 'counter_volume'],
+      [{ timestamp: '"1969-12-31T23:59:59"' }, 'timestamp'], [{ timestamp: '"0000-01-01T00:00:00"' }, 'timestamp'],
+      [{ resource_metadata: '{"vcpus": -1}' }, 'resource_metadata.vcpus'], [{ resource_metadata: '{"vcpus": 2.5}' }, 'resource_metadata.vcpus'],
+      [{ resource_metadata: '{"memory_mb": 2147483648}' }, 'resource_metadata.memory_mb'], [{ resource_metadata: '{"flavor": {"vcpus": 1e10}}' }, 'resource_metadata.flavor.vcpus'],
+      [{ resource_metadata: '{"flavor": {"ram": -2048}}' }, 'resource_metadata.flavor.ram'], [{ resource_metadata: `{"flavor": {"name": ${long}}}` }, 'resource_metadata.flavor.name'],
+      [{ resource_metadata: '{"instance_type": "m1\\u0000"}' }, 'resource_metadata.instance_type'], [{ resource_metadata: `{"display_name": ${long}}` }, 'resource_metadata.display_name'],
+      // Not stored by any job, but no NUL may reach the DFS line either.
+      [{ resource_metadata: '{"properties": {"note": "a\\u0000b"}}' }, 'resource_metadata.properties.note'], [{ source: '"open\\u0000stack"' }, 'source'],
+    ];
+    for (const [over, field] of cases) {
+      for (const body of [polling(sample(over)), envelope(polling(sample(over)))]) assert.deepEqual(rejectedField(body), [field], JSON.stringify(over));
+    }
+  });
+  it('keeps accepting what it accepted: a non-number vCPU count is unknown, other meters\' metadata is not read', () => {
+    const m = decodeBody(polling(sample({ resource_metadata: '{"vcpus": "4", "memory_mb": null}' }), sample({ message_id: '"m-2"', counter_name: '"memory.usage"', counter_type: '"gauge"', counter_volume: '0', resource_metadata: '{"vcpus": 3000000000}' })));
+    assert.deepEqual(m.rejected, []);
+    assert.deepEqual(m.samples[0]!.sample.attributes, { flavorName: null, vcpus: null, memoryMb: null, displayName: null });
+  });
+});
+

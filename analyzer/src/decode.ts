@@ -6,6 +6,8 @@
  */
 import { ValidationError } from '@tally/common';
 import { isJsonObject, isLosslessNumber, parseJson, parseJsonFast, stringifyJson, type JsonObject, type JsonValue } from './json.js';
+import { HEARTBEAT_METER, heartbeatAttributes, type HeartbeatAttributes } from './attributes.js';
+import { checkText, nulPath, volumeProblem } from './storable.js';
 import { parseTimestampUs } from './timestamp.js';
 
 /**
@@ -32,6 +34,8 @@ export interface RawSample {
   /** Exact decimal text, or null (always null after the notification agent). */
   monotonic_time: string | null;
   message_signature: string | null;
+  /** For a heartbeat (`cpu`), its metadata's instance attributes, validated; undefined for other meters. */
+  attributes?: HeartbeatAttributes | undefined;
 }
 
 /** A sample that passed validation, with the wire object it came from (written to the DFS as is). */
@@ -107,13 +111,20 @@ export function decodeBody(body: Buffer | string): DecodedMessage {
   }
   const samples: DecodedSample[] = [];
   const rejected: RejectedSample[] = [];
+  // A NUL can only be in a string as the escape \u0000: one scan of the text, and a walk only when it is there.
+  const mayHoldNul = (format === 'envelope' ? (outer['oslo.message'] as string) : text).includes('\\u0000');
   list.forEach((wire, index) => {
     try {
       if (!isJsonObject(wire)) throw new ValidationError('sample', 'not a JSON object');
-      samples.push({ sample: validateSample(wire), wire, index });
+      const sample = validateSample(wire);
+      const at = mayHoldNul ? nulPath(wire, '') : undefined;
+      if (at !== undefined) throw new ValidationError(at, 'contains NUL (\\u0000)');
+      samples.push({ sample, wire, index });
     } catch (e) {
-      if (!(e instanceof ValidationError)) throw e;
-      rejected.push({ index, reason: e.message, field: e.field, wire });
+      // A stack overflow walking a deeply nested sample is as permanent as a bad field: reject it, never requeue.
+      if (e instanceof RangeError) rejected.push({ index, reason: `sample: cannot be checked: ${e.message}`, field: 'sample', wire });
+      else if (!(e instanceof ValidationError)) throw e;
+      else rejected.push({ index, reason: e.message, field: e.field, wire });
     }
   });
   const id = msg['message_id'];
@@ -132,30 +143,34 @@ function nonEmpty(o: JsonObject, field: string): string {
   return v;
 }
 
-function strOrNull(o: JsonObject, field: string, required: boolean): string | null {
+function strOrNull(o: JsonObject, field: string): string | null {
   const v = o[field];
-  if (v === undefined && !required) return null;
-  if (v === null || typeof v === 'string') return v;
+  if (v === null) return v;
+  if (typeof v === 'string') return checkText(field, v);
   throw new ValidationError(field, v === undefined ? 'missing' : 'must be a string or null');
 }
-
-const DECIMAL = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 
 /**
  * Validate one wire sample into a RawSample. Mirrors what Ceilometer's notification
  * agent requires (the 11 keys `build_sample` reads, a numeric volume) and adds what
- * the analyzer needs: a parseable timestamp and a non-empty message_id for dedup.
+ * the analyzer needs: a parseable timestamp and a non-empty message_id for dedup, and
+ * that every field the jobs store fits its column (see storable.ts): texts of at most
+ * 255 characters without NUL, a non-negative volume below 1e40 with at most 18
+ * decimals, a timestamp from 1970 on, a heartbeat's vCPUs and memory as int4.
  * Throws ValidationError naming the field.
  */
 export function validateSample(o: JsonObject): RawSample {
   const volume = o['counter_volume'];
-  let counterVolume: string;
+  let counterVolume: string | undefined;
   if (isLosslessNumber(volume)) counterVolume = volume.value;
   // A numeric string passes Ceilometer's float() check and stays a string (wire format §7).
-  else if (typeof volume === 'string' && DECIMAL.test(volume.trim())) counterVolume = volume.trim();
-  else throw new ValidationError('counter_volume', volume === undefined ? 'missing' : `not a number: ${stringifyJson(volume)}`);
+  else if (typeof volume === 'string') counterVolume = volume.trim();
+  const problem = counterVolume === undefined ? undefined : volumeProblem(counterVolume);
+  if (problem === undefined || counterVolume === undefined) throw new ValidationError('counter_volume', volume === undefined ? 'missing' : `not a number: ${stringifyJson(volume).slice(0, 100)}`);
+  if (problem !== null) throw new ValidationError('counter_volume', `${problem}: ${counterVolume.slice(0, 100)}`);
   const timestamp = nonEmpty(o, 'timestamp');
   const timestampUs = parseTimestampUs(timestamp, 'timestamp');
+  if (timestampUs < 0) throw new ValidationError('timestamp', `before 1970: ${JSON.stringify(timestamp)}`);
   const meta = o['resource_metadata'];
   if (meta === undefined) throw new ValidationError('resource_metadata', 'missing');
   if (meta !== null && !isJsonObject(meta)) throw new ValidationError('resource_metadata', 'must be an object or null');
@@ -165,21 +180,25 @@ export function validateSample(o: JsonObject): RawSample {
   else if (mono !== undefined && mono !== null) throw new ValidationError('monotonic_time', 'must be a number or null');
   const sig = o['message_signature'];
   if (sig !== undefined && sig !== null && typeof sig !== 'string') throw new ValidationError('message_signature', 'must be a string');
+  const counterName = checkText('counter_name', nonEmpty(o, 'counter_name'));
+  const metadata = meta ?? {};
+  // Every RawSample gets the same shape (attributes undefined but present), so the code reading it stays monomorphic.
   return {
     source: str(o, 'source'),
-    counter_name: nonEmpty(o, 'counter_name'),
+    counter_name: counterName,
     counter_type: str(o, 'counter_type'),
-    counter_unit: str(o, 'counter_unit'),
+    counter_unit: checkText('counter_unit', str(o, 'counter_unit')),
     counter_volume: counterVolume,
-    user_id: strOrNull(o, 'user_id', true),
-    project_id: strOrNull(o, 'project_id', true),
-    resource_id: nonEmpty(o, 'resource_id'),
+    user_id: strOrNull(o, 'user_id'),
+    project_id: strOrNull(o, 'project_id'),
+    resource_id: checkText('resource_id', nonEmpty(o, 'resource_id')),
     timestamp,
     timestampUs,
-    resource_metadata: meta ?? {},
-    message_id: nonEmpty(o, 'message_id'),
+    resource_metadata: metadata,
+    message_id: checkText('message_id', nonEmpty(o, 'message_id')),
     monotonic_time: monotonic,
     message_signature: typeof sig === 'string' ? sig : null,
+    attributes: counterName === HEARTBEAT_METER ? heartbeatAttributes(metadata) : undefined,
   };
 }
 

@@ -2,7 +2,9 @@
 export { startAnalyzer, type Analyzer, type AnalyzerDeps, type AnalyzerOptions, type AnalyzerStats } from './analyzer.js';
 export { decodeBody, decodeSampleLine, encodeSampleLine, validateSample, UndecodableMessage, type DecodedMessage, type DecodedSample, type RawSample, type RejectedSample } from './decode.js';
 export { dfsOptions, openDfs, LocalDfs, DfsError, checkPath, type Dfs } from './dfs/index.js';
-export { ingestOptions, Ingestor, analyzerQueueSpec, deadLetterSpec, defaultAnalyzerId, SAMPLE_ROUTING_KEYS, type IngestConfig, type IngestDeps, type IngestStats } from './ingest.js';
+export { ingestOptions, Ingestor, type IngestConfig, type IngestDeps, type IngestStats } from './ingest.js';
+export { analyzerQueueSpec, deadLetterSpec, defaultAnalyzerId, fieldLabel, SAMPLE_ROUTING_KEYS } from './queues.js';
+export { eventTimeProblem, DEFAULT_SAMPLE_MAX_AGE_MS, DEFAULT_SAMPLE_MAX_FUTURE_MS } from './event-time.js';
 export { parseJson, stringifyJson, type JsonObject, type JsonValue } from './json.js';
 export { rawFilePath, rawHourPrefix, hoursCovering } from './layout.js';
 export { extract, map, reduce, reduceAllocation, usageForWindow, compareUsage, HEARTBEAT_METER, INSTANCE_METERS, type Allocation, type InstanceRecord, type ResourceGroup, type Window, type WindowSlice } from './mapreduce.js';
@@ -11,8 +13,13 @@ export { foldLifetimes, spanForWindow, unionIntervals, type Lifetime, type SpanS
 export { windowUsage, SPAN_METER, type WindowInput } from './window-usage.js';
 export { lifetimesOverlapping, updateLifetimes } from './lifetimes.js';
 export { HOUR_US, parseTimestampUs, formatTimestampUs, microsToSeconds } from './timestamp.js';
-export { analyzerMigrations, replaceWindowUsage, queryUsage, USAGE_TABLE, DIRTY_TABLE, LIFETIME_TABLE, type UsageRecord, type InstanceAttributes } from './usage.js';
-export { windowOptions, WindowProcessor, markDirty, processWindow, readRecords, windowsTouched, type WindowDeps, type WindowProcessorOptions, type WindowResult, type WindowStats } from './windows.js';
+export { analyzerMigrations, replaceWindowUsage, deleteStaleUsage, upsertUsage, queryUsage, USAGE_TABLE, DIRTY_TABLE, LIFETIME_TABLE, type UsageRecord, type InstanceAttributes } from './usage.js';
+export { claimWindow, lockWindow, markDirty, settleWindow, WINDOW_LOCK_CLASS, type ClaimedWindow } from './dirty.js';
+export { windowOptions, processWindow, readRecords, windowsTouched, type WindowDeps, type WindowResult } from './windows.js';
+export { WindowProcessor, type WindowProcessorOptions, type WindowStats } from './window-processor.js';
+export { QUARANTINE_TABLE, quarantine, isDataError, bisectWrite, type QuarantineEntry, type QuarantineKind } from './quarantine.js';
+export { heartbeatAttributes, type HeartbeatAttributes } from './attributes.js';
+export { checkText, textProblem, volumeProblem, nulPath, MAX_TEXT, MAX_INT4, MAX_VOLUME_DIGITS, MAX_VOLUME_DECIMALS } from './storable.js';
 
 import { dfsOptions } from './dfs/index.js';
 import { ingestOptions } from './ingest.js';
@@ -36,3 +43,4 @@ export { mapLine, reduceGroup, reduceSortedLines, runInProcess, formatUsageLine,
 export { runLocalParallel, type LocalRunOptions, type LocalRunResult } from './runner.js';
 export { instanceRows, lowerBound } from './mapreduce.js';
 export { meterRow, spanRows } from './window-usage.js';
+export { listenForDrain, encodeDrainCommand, parseDrainCommand, parseDrainedEvent, controlQueueSpec, drainKey, drainedKey, ANALYZER_CONTROL_EXCHANGE, ANALYZER_CONTROL_DEAD_QUEUE, type DrainCommand, type DrainedEvent, type DrainListener } from './drain.js';

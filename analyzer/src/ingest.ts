@@ -4,17 +4,19 @@
  * deliveries of the batch. Bad samples are dead-lettered one by one; their good
  * siblings are still ingested.
  */
-import { hostname } from 'node:os';
-import { defineOptions, opt, type Bus, type Consumer, type Delivery, type Disposition, type ExchangeSpec, type Knex, type Logger, type QueueSpec } from '@tally/common';
+import { defineOptions, opt, type Bus, type Consumer, type Delivery, type Disposition, type Knex, type Logger } from '@tally/common';
 import { decodeBody, encodeSampleLine, UndecodableMessage } from './decode.js';
 import type { Dfs } from './dfs/types.js';
 import { DfsError } from './dfs/types.js';
 import { stringifyJson, type JsonValue } from './json.js';
 import { rawFilePath } from './layout.js';
+import { DEFAULT_SAMPLE_MAX_AGE_MS, DEFAULT_SAMPLE_MAX_FUTURE_MS, eventTimeProblem } from './event-time.js';
 import { Lru } from './lru.js';
+import { analyzerQueueSpec, deadLetterSpec, fieldLabel } from './queues.js';
 import { HOUR_US, hourStartUs } from './timestamp.js';
 import { signatureProblem, VERIFY_MODES, type VerifyMode } from './verify.js';
-import { markDirty, windowsTouched } from './windows.js';
+import { markDirty } from './dirty.js';
+import { windowsTouched } from './windows.js';
 
 export const ingestOptions = defineOptions('analyzer-ingest', 'how the analyzer takes samples off the bus', {
   analyzerQueue: opt.string({
@@ -37,6 +39,18 @@ export const ingestOptions = defineOptions('analyzer-ingest', 'how the analyzer 
     choices: VERIFY_MODES,
     help: "Sample signatures: off (as Ceilometer, which never verifies), warn (count and log samples whose message_signature does not match), enforce (dead-letter them).",
   }),
+  sampleMaxAge: opt.duration({
+    name: 'sample-max-age',
+    default: '35d',
+    minMs: 0,
+    help: "A sample stamped more than this before the wall clock is dead-lettered (field timestamp): it would reopen windows and VM lifetimes that far back. Default 35 days, a billing month plus the agents' journal retention; 0 takes any age (to replay an archive).",
+  }),
+  sampleMaxFuture: opt.duration({
+    name: 'sample-max-future',
+    default: '10m',
+    minMs: 0,
+    help: 'A sample stamped more than this after the wall clock is dead-lettered (field timestamp): clock skew up to this is tolerated; a sample from the far future would keep its windows pending until then.',
+  }),
   signatureSecret: opt.string({
     name: 'signature-secret',
     default: 'change this for valid signing',
@@ -44,9 +58,6 @@ export const ingestOptions = defineOptions('analyzer-ingest', 'how the analyzer 
     help: "The agents' [publisher] telemetry_secret, to verify message_signature with (when verify is warn or enforce).",
   }),
 });
-
-/** Routing keys of Ceilometer's raw polled samples and of its notifier:// publisher. */
-export const SAMPLE_ROUTING_KEYS = ['notifications.sample', 'metering.sample'] as const;
 
 export interface IngestConfig {
   analyzerQueue: string;
@@ -62,6 +73,10 @@ export interface IngestConfig {
   dedupCapacity?: number;
   /** A sample for a window closed this long after its end + gap threshold is counted late (ms; default 0). */
   allowedLatenessMs?: number;
+  /** Samples older than this (ms before the clock) are dead-lettered; 0 = no limit. Default 35 days. */
+  sampleMaxAgeMs?: number;
+  /** Samples newer than this (ms after the clock) are dead-lettered. Default 10 minutes. */
+  sampleMaxFutureMs?: number;
   /** Default `off`. */
   verify?: VerifyMode;
   signatureSecret?: string;
@@ -94,26 +109,14 @@ export interface IngestStats {
   badSignatures: number;
   /** Samples for windows already closed (see allowed-lateness): they rerun their window. */
   lateSamples: number;
-  /** Event time of the newest sample ingested (µs), 0 before the first: processing lag = now − this. */
+  /**
+   * Event time of the newest sample ingested (µs), 0 before the first: processing lag =
+   * now − this. A sample stamped ahead of the clock (skew within sample-max-future)
+   * counts as stamped now, so the lag never reads 0 because of one fast clock.
+   */
   newestSampleUs: number;
-}
-
-/** The default analyzer id: `<hostname>-<pid>`. */
-export function defaultAnalyzerId(): string {
-  return `${hostname()}-${process.pid}`;
-}
-
-/** The queue spec of the analyzer's own queue. */
-export function analyzerQueueSpec(cfg: Pick<IngestConfig, 'analyzerQueue' | 'controlExchange' | 'exchangeDurable'>): QueueSpec {
-  const exchange: ExchangeSpec = { name: cfg.controlExchange, type: 'topic', durable: cfg.exchangeDurable, autoDelete: false };
-  return { name: cfg.analyzerQueue, durable: true, bindings: SAMPLE_ROUTING_KEYS.map((routingKey) => ({ exchange, routingKey })) };
-}
-
-/** Exchange and queue of dead letters: `<queue>.dead`. */
-export function deadLetterSpec(analyzerQueue: string): { exchange: ExchangeSpec; queue: QueueSpec; routingKey: string } {
-  const name = `${analyzerQueue}.dead`;
-  const exchange: ExchangeSpec = { name, type: 'direct', durable: true, autoDelete: false };
-  return { exchange, routingKey: name, queue: { name, durable: true, bindings: [{ exchange, routingKey: name }] } };
+  /** Dead letters by the field at fault (`body` for a whole body; metadata paths folded into `resource_metadata`). */
+  deadLettersByField: Record<string, number>;
 }
 
 interface Batch {
@@ -138,7 +141,7 @@ export class Ingestor {
   private readonly seen: Lru<string, Promise<void>>;
   private readonly clock: () => number;
   private readonly dead: ReturnType<typeof deadLetterSpec>;
-  private readonly counters: IngestStats = { messages: 0, samples: 0, duplicates: 0, deadLetters: 0, batches: 0, files: 0, batchFailures: 0, badSignatures: 0, lateSamples: 0, newestSampleUs: 0 };
+  private readonly counters: IngestStats = { messages: 0, samples: 0, duplicates: 0, deadLetters: 0, batches: 0, files: 0, batchFailures: 0, badSignatures: 0, lateSamples: 0, newestSampleUs: 0, deadLettersByField: {} };
 
   constructor(private readonly deps: IngestDeps, private readonly cfg: IngestConfig) {
     this.clock = deps.clock ?? Date.now;
@@ -177,7 +180,7 @@ export class Ingestor {
   }
 
   stats(): IngestStats {
-    return { ...this.counters };
+    return { ...this.counters, deadLettersByField: { ...this.counters.deadLettersByField } };
   }
 
   /** Handle one delivery; exposed for tests. Resolves once the delivery's samples are durable. */
@@ -196,7 +199,13 @@ export class Ingestor {
     }
     const waits = new Set<Promise<void>>();
     const verify = this.cfg.verify ?? 'off';
+    const nowMs = this.clock();
     for (const { sample, wire, index } of msg.samples) {
+      const late = eventTimeProblem(sample.timestampUs, nowMs, this.cfg.sampleMaxAgeMs ?? DEFAULT_SAMPLE_MAX_AGE_MS, this.cfg.sampleMaxFutureMs ?? DEFAULT_SAMPLE_MAX_FUTURE_MS);
+      if (late !== null) {
+        if (!(await this.deadLetter(d, late, 'timestamp', { sample: wire, index }))) return 'requeue';
+        continue;
+      }
       if (verify !== 'off') {
         const problem = signatureProblem(wire, this.cfg.signatureSecret ?? '');
         if (problem !== null) {
@@ -217,8 +226,9 @@ export class Ingestor {
       }
       const b = this.batch;
       const hour = hourStartUs(sample.timestampUs);
-      if ((hour + HOUR_US + this.cfg.gapThresholdMs * 1000) / 1000 + (this.cfg.allowedLatenessMs ?? 0) <= this.clock()) this.counters.lateSamples++;
-      if (sample.timestampUs > this.counters.newestSampleUs) this.counters.newestSampleUs = sample.timestampUs;
+      if ((hour + HOUR_US + this.cfg.gapThresholdMs * 1000) / 1000 + (this.cfg.allowedLatenessMs ?? 0) <= nowMs) this.counters.lateSamples++;
+      const eventUs = Math.min(sample.timestampUs, nowMs * 1000);
+      if (eventUs > this.counters.newestSampleUs) this.counters.newestSampleUs = eventUs;
       const lines = b.lines.get(hour) ?? [];
       lines.push(encodeSampleLine(wire));
       b.lines.set(hour, lines);
@@ -309,6 +319,8 @@ export class Ingestor {
       const body = Buffer.from(stringifyJson(letter), 'utf8');
       await this.deps.bus.publish({ exchange: this.dead.exchange, routingKey: this.dead.routingKey, body, properties: { contentType: 'application/json', contentEncoding: 'utf-8', deliveryMode: 2 } });
       this.counters.deadLetters++;
+      const label = fieldLabel(field);
+      this.counters.deadLettersByField[label] = (this.counters.deadLettersByField[label] ?? 0) + 1;
       this.deps.log.warn('dead-lettered', { reason, field, routingKey: d.routingKey });
       return true;
     } catch (e) {

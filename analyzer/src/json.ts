@@ -4,14 +4,10 @@
  * through a JS number on their way to the DFS.
  */
 import { isLosslessNumber, LosslessNumber, stringify } from 'lossless-json';
+import type { JsonObject, JsonValue } from './json-value.js';
 import { parseLossless } from './lossless-parse.js';
 
-/** A JSON value as parsed losslessly: numbers stay `LosslessNumber` (their literal text). */
-export type JsonValue = null | boolean | string | LosslessNumber | JsonValue[] | JsonObject;
-/** A JSON object as parsed losslessly. */
-export interface JsonObject {
-  [key: string]: JsonValue;
-}
+export type { JsonObject, JsonValue } from './json-value.js';
 
 /** Parse JSON text keeping every number literal exact (same values as lossless-json's parse). Throws SyntaxError on bad JSON. */
 export function parseJson(text: string): JsonValue {

@@ -19,17 +19,37 @@ interface Row {
 const fromRow = (r: Row): Lifetime => ({ resourceId: r.resource_id, projectId: r.project_id, firstUs: Number(r.first_us), lastUs: Number(r.last_us) });
 
 /**
+ * Code-point order (= the byte order of UTF-8, PostgreSQL's `COLLATE "C"`): UTF-16
+ * units are shifted so that surrogates sort above the rest of the BMP.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    x += x >= 0xd800 && x <= 0xdfff ? 0x2000 : x >= 0xe000 ? -0x800 : 0;
+    y += y >= 0xd800 && y <= 0xdfff ? 0x2000 : y >= 0xe000 ? -0x800 : 0;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/**
  * Fold `beats` into the table; returns the start instants of the windows whose
  * span changed (those the lifetime grew into), for the caller to mark dirty.
+ * Rows are locked and written in one global order (resource id, code points), so two
+ * jobs extending the same VMs wait for each other instead of deadlocking.
  */
 export async function updateLifetimes(db: Knex, beats: Iterable<{ resourceId: string; projectId: string | null; timestampUs: number }>): Promise<number[]> {
-  const seen = [...foldLifetimes(new Map(), beats).values()];
+  const seen = [...foldLifetimes(new Map(), beats).values()].sort((a, b) => compareCodePoints(a.resourceId, b.resourceId));
   if (seen.length === 0) return [];
   const changed = new Set<number>();
   for (let i = 0; i < seen.length; i += 1000) {
     const chunk = seen.slice(i, i + 1000);
     // Lock the rows we change so two analyzers extending one VM serialise.
-    const old = new Map(((await db(LIFETIME_TABLE).whereIn('resource_id', chunk.map((l) => l.resourceId)).forUpdate()) as Row[]).map((r) => [r.resource_id, fromRow(r)]));
+    const locked = (await db(LIFETIME_TABLE).whereIn('resource_id', chunk.map((l) => l.resourceId)).orderByRaw('resource_id COLLATE "C"').forUpdate()) as Row[];
+    const old = new Map(locked.map((r) => [r.resource_id, fromRow(r)]));
     for (const l of chunk) {
       const o = old.get(l.resourceId);
       if (!o) for (const h of hoursCovering(l.firstUs, l.lastUs + 1)) changed.add(h);

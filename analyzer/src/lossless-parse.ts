@@ -6,7 +6,7 @@
  * `slice`, and one with escapes is decoded by the native `JSON.parse`.
  */
 import { LosslessNumber } from 'lossless-json';
-import type { JsonObject, JsonValue } from './json.js';
+import type { JsonObject, JsonValue } from './json-value.js';
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 // A run of string characters that need no decoding: anything but '"', '\\' and controls.

@@ -4,13 +4,12 @@
  * extract (sample -> record), map (group timestamps by instance), reduce (sum the
  * gaps below the threshold that fall inside one hourly window).
  */
+import { HEARTBEAT_METER, heartbeatAttributes } from './attributes.js';
 import type { RawSample } from './decode.js';
-import { isJsonObject, isLosslessNumber, type JsonObject, type JsonValue } from './json.js';
 import { microsToSeconds } from './timestamp.js';
 import type { InstanceAttributes, UsageRecord } from './usage.js';
 
-/** The meter whose samples serve as the instance heartbeat: polled once per cycle while the VM runs. */
-export const HEARTBEAT_METER = 'cpu';
+export { HEARTBEAT_METER } from './attributes.js';
 
 /** What the usage job needs from one heartbeat sample. */
 export interface InstanceRecord extends InstanceAttributes {
@@ -25,36 +24,23 @@ export interface Window {
   endUs: number;
 }
 
-function text(v: JsonValue | undefined): string | null {
-  return typeof v === 'string' && v !== '' ? v : null;
-}
-
-function int(v: JsonValue | undefined): number | null {
-  if (isLosslessNumber(v) && /^-?\d+$/.test(v.value)) {
-    const n = Number(v.value);
-    return Number.isSafeInteger(n) ? n : null;
-  }
-  return null;
-}
-
 /**
- * Extract one instance heartbeat from a sample, or null for any other meter.
- * Flavor facts come from the polling agent's metadata (`flavor`, `vcpus`,
- * `memory_mb`), with the notification-derived keys (`flavor_name`) as fallback.
+ * Extract one instance heartbeat from a sample, or null for any other meter. The
+ * attributes are those validation read (see attributes.ts), or read here for a
+ * sample built without validation.
  */
 export function extract(s: RawSample): InstanceRecord | null {
   if (s.counter_name !== HEARTBEAT_METER) return null;
-  const md = s.resource_metadata;
-  const flavor: JsonObject = isJsonObject(md['flavor']) ? md['flavor'] : {};
+  const a = s.attributes ?? heartbeatAttributes(s.resource_metadata);
   return {
     resourceId: s.resource_id,
     timestampUs: s.timestampUs,
     projectId: s.project_id,
     userId: s.user_id,
-    flavorName: text(flavor['name']) ?? text(md['instance_type']) ?? text(md['flavor_name']),
-    vcpus: int(md['vcpus']) ?? int(flavor['vcpus']),
-    memoryMb: int(md['memory_mb']) ?? int(flavor['ram']),
-    displayName: text(md['display_name']),
+    flavorName: a.flavorName,
+    vcpus: a.vcpus,
+    memoryMb: a.memoryMb,
+    displayName: a.displayName,
   };
 }
 

@@ -7,8 +7,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { defineOptions, opt, type Bus, type Knex } from '@tally/common';
 import type { IngestStats } from './ingest.js';
+import { QUARANTINE_TABLE } from './quarantine.js';
 import { DIRTY_TABLE, LIFETIME_TABLE, USAGE_TABLE } from './usage.js';
-import type { WindowStats } from './windows.js';
+import type { WindowStats } from './window-processor.js';
 
 export const metricsOptions = defineOptions('analyzer-metrics', "the analyzer's Prometheus endpoint", {
   metricsPort: opt.int({ name: 'metrics-port', default: 0, min: 0, max: 65535, help: 'Serve Prometheus metrics on http://<metrics-host>:<port>/metrics; 0 disables.' }),
@@ -28,6 +29,8 @@ export interface AnalyzerStatus {
   newestUsageWindow: string | null;
   usageRows: number;
   vmsSeen: number;
+  /** Rows in the quarantine table (samples, rows and windows set aside). */
+  quarantined: number;
 }
 
 /** Query the shared state (PostgreSQL and the broker). */
@@ -36,6 +39,7 @@ export async function analyzerStatus(db: Knex, bus: Bus | undefined, queue: stri
   const dirty = (await db(DIRTY_TABLE).count('* as n').min('window_start as oldest').first()) as { n: string | number; oldest: Date | null } | undefined;
   const usage = (await db(USAGE_TABLE).count('* as n').max('window_end as newest').first()) as { n: string | number; newest: Date | null } | undefined;
   const vms = (await db(LIFETIME_TABLE).count('* as n').first()) as { n: string | number } | undefined;
+  const quarantined = (await db(QUARANTINE_TABLE).count('* as n').first()) as { n: string | number } | undefined;
   return {
     queue,
     queueMessages: await depth(queue),
@@ -45,6 +49,7 @@ export async function analyzerStatus(db: Knex, bus: Bus | undefined, queue: stri
     newestUsageWindow: usage?.newest ? usage.newest.toISOString() : null,
     usageRows: Number(usage?.n ?? 0),
     vmsSeen: Number(vms?.n ?? 0),
+    quarantined: Number(quarantined?.n ?? 0),
   };
 }
 
@@ -63,24 +68,33 @@ export function renderMetrics(analyzerId: string, ingest: IngestStats, windows: 
     ['tally_analyzer_samples_total', 'counter', 'Samples written to the DFS.', ingest.samples],
     ['tally_analyzer_duplicate_samples_total', 'counter', 'Samples skipped as already written (same message_id).', ingest.duplicates],
     ['tally_analyzer_dead_letters_total', 'counter', 'Samples or bodies dead-lettered by this analyzer.', ingest.deadLetters],
+    ...Object.entries(ingest.deadLettersByField).sort(([a], [b]) => (a < b ? -1 : 1)).map(([field, n]): Sample =>
+      ['tally_analyzer_dead_letters_by_field_total', 'counter', 'Dead letters by the field at fault (body: a whole body).', n, { field }]),
     ['tally_analyzer_bad_signatures_total', 'counter', 'Samples whose message_signature did not verify.', ingest.badSignatures],
     ['tally_analyzer_late_samples_total', 'counter', 'Samples for windows already closed (rerun).', ingest.lateSamples],
     ['tally_analyzer_batches_total', 'counter', 'Batches written durably to the DFS.', ingest.batches],
     ['tally_analyzer_batch_failures_total', 'counter', 'Batch writes that failed (deliveries requeued).', ingest.batchFailures],
     ['tally_analyzer_windows_processed_total', 'counter', 'Window jobs completed by this analyzer.', windows.windowsProcessed],
-    ['tally_analyzer_window_failures_total', 'counter', 'Window jobs that failed (retried).', windows.failures],
-    ['tally_analyzer_processing_lag_seconds', 'gauge', 'Wall clock minus the event time of the newest sample ingested.', lagS],
+    ['tally_analyzer_window_failures_total', 'counter', 'Window jobs that failed (retried; bad data is isolated first).', windows.failures],
+    ...(['sample', 'row', 'window'] as const).map((kind): Sample => ['tally_analyzer_quarantined_total', 'counter', 'Things set aside by window jobs (sample: a DFS line; row: a row PostgreSQL refused; window: a whole window).',
+      kind === 'sample' ? windows.quarantinedSamples : kind === 'row' ? windows.quarantinedRows : windows.quarantinedWindows, { kind }]),
+    ['tally_analyzer_quarantine_entries', 'gauge', 'Rows in the analyzer_quarantine table (shared by all replicas).', status.quarantined],
+    ['tally_analyzer_processing_lag_seconds', 'gauge', 'Wall clock minus the event time of the newest sample ingested (a sample stamped ahead of the clock counts as stamped on arrival).', lagS],
     ['tally_analyzer_queue_messages', 'gauge', 'Messages ready in the analyzer queue.', status.queueMessages, { queue: status.queue }],
     ['tally_analyzer_dead_letter_queue_messages', 'gauge', 'Messages in the dead-letter queue.', status.deadLetters, { queue: `${status.queue}.dead` }],
     ['tally_analyzer_windows_pending', 'gauge', 'Hourly windows marked for (re)computation, open ones included.', status.windowsPending],
     ['tally_analyzer_oldest_pending_window_age_seconds', 'gauge', 'Age of the oldest marked window start.', oldest],
   ];
   const lines: string[] = [];
+  let previous = '';
   for (const [name, type, help, value, labels] of samples) {
     if (value === null) continue;
     const all = { analyzer: analyzerId, ...labels };
     const l = Object.entries(all).map(([k, v]) => `${k}="${esc(v)}"`).join(',');
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}{${l}} ${Number.isInteger(value) ? value : value.toFixed(6)}`);
+    // One HELP/TYPE per metric family, before its first sample.
+    if (name !== previous) lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    previous = name;
+    lines.push(`${name}{${l}} ${Number.isInteger(value) ? value : value.toFixed(6)}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -11,7 +11,8 @@ import { runLocalParallel } from './runner.js';
 import { SPAN_METER, spanRows } from './window-usage.js';
 import { HOUR_US } from './timestamp.js';
 import { replaceWindowUsage, type UsageRecord } from './usage.js';
-import { markDirty, processWindow, type WindowDeps } from './windows.js';
+import { lockWindow, markDirty } from './dirty.js';
+import { processWindow, type WindowDeps } from './windows.js';
 import { eventsOf } from './nova/read.js';
 import { novaLifetimes } from './nova/window.js';
 
@@ -48,7 +49,11 @@ export async function reprocess(deps: WindowDeps, req: ReprocessRequest, gapThre
   const out: ReprocessResult = { windows: 0, rows: 0, files: 0 };
   if ((req.runner ?? 'local') === 'local') return reprocessLocal(deps, req, hours, gapThresholdUs, onWindow);
   for (const h of hours) {
-    const r = await deps.db.transaction((trx) => processWindow(deps, trx, h, gapThresholdUs, req.projectId));
+    const r = await deps.db.transaction(async (trx) => {
+      const done = await processWindow(deps, trx, h, gapThresholdUs, req.projectId);
+      await markDirty(trx, done.reached);
+      return done;
+    });
     out.windows++;
     out.rows += r.rows;
     out.files += r.files;
@@ -88,13 +93,18 @@ async function reprocessLocal(deps: WindowDeps, req: ReprocessRequest, hours: nu
   const novaKnown = new Set((await eventsOf(deps.db, [...new Set(r.records.map((x) => x.resourceId))], toUs + gapThresholdUs)).keys());
   for (const h of hours) {
     if ((byWindow.get(h) ?? []).some((x) => novaKnown.has(x.resourceId))) {
-      const w = await deps.db.transaction((trx) => processWindow(deps, trx, h, gapThresholdUs, req.projectId));
+      const w = await deps.db.transaction(async (trx) => {
+        const done = await processWindow(deps, trx, h, gapThresholdUs, req.projectId);
+        await markDirty(trx, done.reached);
+        return done;
+      });
       out.windows++;
       out.rows += w.rows;
       onWindow?.(h, w.rows);
       continue;
     }
     const rows = await deps.db.transaction(async (trx) => {
+      await lockWindow(trx, h);
       const spans = spanRows(await novaLifetimes(trx, await lifetimesOverlapping(trx, h, h + HOUR_US), { startUs: h, endUs: h + HOUR_US }), { startUs: h, endUs: h + HOUR_US })
         .filter((s) => req.projectId === undefined || s.projectId === req.projectId);
       const records = [...(byWindow.get(h) ?? []), ...spans];

@@ -35,6 +35,57 @@ describe('parseTimestampUs', () => {
   });
 });
 
+// The regex-and-Date parser this replaced (64081a8), kept as the reference of a differential test.
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})?$/;
+function referenceParse(text: string): number | string {
+  const m = ISO.exec(text);
+  if (!m) return `not an ISO 8601 timestamp: ${JSON.stringify(text)}`;
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  const check = new Date(ms);
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return `not a valid date/time: ${JSON.stringify(text)}`;
+  const micros = Number((m[7] ?? '').padEnd(6, '0'));
+  let offsetUs = 0;
+  const tz = m[8];
+  if (tz && tz !== 'Z') {
+    const oh = Number(tz.slice(1, 3));
+    const om = Number(tz.slice(4, 6));
+    if (oh > 23 || om > 59) return `bad UTC offset in ${JSON.stringify(text)}`;
+    offsetUs = (tz.startsWith('-') ? -1 : 1) * (oh * 3600 + om * 60) * 1_000_000;
+  }
+  return ms * 1000 + micros - offsetUs;
+}
+
+describe('parseTimestampUs against the regex-and-Date parser it replaced', () => {
+  it('gives the same instant or the same error on 50,000 generated strings, valid and broken', () => {
+    let seed = 11;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const pad = (v: number, w: number): string => String(v).padStart(w, '0');
+    const chars = '0123456789-:.TZ +x';
+    for (let k = 0; k < 50_000; k++) {
+      const year = rnd(10) === 0 ? rnd(10000) : 1960 + rnd(120);
+      let t = `${pad(year, 4)}-${pad(rnd(14), 2)}-${pad(rnd(33), 2)}${rnd(2) ? 'T' : ' '}${pad(rnd(26), 2)}:${pad(rnd(62), 2)}:${pad(rnd(62), 2)}`;
+      if (rnd(2)) t += '.' + pad(rnd(10 ** 7), 1 + rnd(7)).slice(0, 1 + rnd(7));
+      const tz = rnd(4);
+      if (tz === 1) t += 'Z';
+      else if (tz >= 2) t += `${rnd(2) ? '+' : '-'}${pad(rnd(26), 2)}:${pad(rnd(62), 2)}`;
+      // Now and then break it: drop, change or add one character.
+      if (rnd(4) === 0) {
+        const at = rnd(t.length + 1);
+        const c = chars[rnd(chars.length)]!;
+        t = rnd(3) === 0 ? t.slice(0, at) + t.slice(at + 1) : rnd(2) ? t.slice(0, at) + c + t.slice(at + 1) : t.slice(0, at) + c + t.slice(at);
+      }
+      let got: number | string;
+      try {
+        got = parseTimestampUs(t);
+      } catch (e) {
+        got = (e as ValidationError).message.replace(/^timestamp: /, '');
+      }
+      assert.equal(got, referenceParse(t), t);
+    }
+  });
+});
+
 describe('microsToSeconds', () => {
   const cases: [number | bigint, string][] = [
     [0, '0'], [1, '0.000001'], [1_000_000, '1'], [3_599_500_000, '3599.5'], [1_620_249_999, '1620.249999'],

@@ -2,7 +2,8 @@
  * Usage records: what the analyzer produces and billing-api rates. The analyzer
  * owns this type and the `usage_records` table (its migration is here).
  */
-import type { Knex, Migration } from '@tally/common';
+import { commonMigrations, type Knex, type Migration } from '@tally/common';
+import { quarantineMigrations } from './quarantine.js';
 import { novaMigrations } from './nova/schema.js';
 
 /** What is known of an instance from its samples' metadata (Nova's flavor and names). */
@@ -49,8 +50,7 @@ export const DIRTY_TABLE = 'analyzer_dirty_windows';
 /** First and last heartbeat of each VM (for the project billing span). */
 export const LIFETIME_TABLE = 'analyzer_lifetimes';
 
-/** The analyzer's migrations; run them with `migrate(knex, [...analyzerMigrations, ...])`. */
-export const analyzerMigrations: Migration[] = [
+const ownMigrations: Migration[] = [
   {
     name: '20261121000000_usage_records',
     async up(knex) {
@@ -131,9 +131,30 @@ export const analyzerMigrations: Migration[] = [
       });
     },
   },
-  // Nova's instance events and lives (nova/schema.ts).
-  ...novaMigrations,
+  {
+    // Each mark draws a sequence number; a job settles the mark it claimed, so a mark that
+    // arrives during the job leaves the window eligible again without waiting on any row
+    // lock the job holds (see dirty.ts: the claim is an advisory lock, issue 12's 40P01).
+    name: '20261204020000_analyzer_dirty_mark_seq',
+    async up(knex) {
+      await knex.raw(`CREATE SEQUENCE ${DIRTY_TABLE}_mark_seq`);
+      await knex.raw(`ALTER TABLE ${DIRTY_TABLE} ADD COLUMN mark_seq bigint NOT NULL DEFAULT nextval('${DIRTY_TABLE}_mark_seq'), ADD COLUMN processed_seq bigint`);
+      await knex.raw(`ALTER SEQUENCE ${DIRTY_TABLE}_mark_seq OWNED BY ${DIRTY_TABLE}.mark_seq`);
+      // Rows processed since their last mark stay processed.
+      await knex.raw(`UPDATE ${DIRTY_TABLE} SET processed_seq = mark_seq WHERE processed_at IS NOT NULL AND marked_at <= processed_at`);
+    },
+    async down(knex) {
+      // The sequence is owned by the column and goes with it.
+      await knex.raw(`ALTER TABLE ${DIRTY_TABLE} DROP COLUMN processed_seq, DROP COLUMN mark_seq`);
+    },
+  },
 ];
+
+/**
+ * The analyzer's migrations in name order, with common's (the alerts it raises), the
+ * quarantine table's and Nova's events (nova/schema.ts); run them with `migrate(knex, [...analyzerMigrations, ...])`.
+ */
+export const analyzerMigrations: Migration[] = [...commonMigrations, ...quarantineMigrations, ...ownMigrations, ...novaMigrations].sort((a, b) => a.name.localeCompare(b.name));
 
 interface UsageRow {
   window_start: Date;
@@ -176,6 +197,12 @@ function fromRow(row: UsageRow): UsageRecord {
  * project's rows are considered stale (pass only its records). Run it in a transaction.
  */
 export async function replaceWindowUsage(db: Knex, windowStart: Date, records: readonly UsageRecord[], projectId?: string): Promise<void> {
+  await deleteStaleUsage(db, windowStart, records, projectId);
+  await upsertUsage(db, records);
+}
+
+/** Delete the rows of one window (of `projectId`, when given) that are not among `keep`. */
+export async function deleteStaleUsage(db: Knex, windowStart: Date, records: readonly UsageRecord[], projectId?: string): Promise<void> {
   // A window's rows start inside its hour: at the hour, or where a flavor change splits it (nova/overlay.ts).
   const key = (id: string, meter: string, start: Date) => `${id}\u0000${meter}\u0000${start.getTime()}`;
   const keep = new Set(records.map((r) => key(r.resourceId, r.meter, r.windowStart)));
@@ -189,6 +216,10 @@ export async function replaceWindowUsage(db: Knex, windowStart: Date, records: r
     const chunk = stale.slice(i, i + 1000).map((e) => [e.resource_id, e.meter, e.window_start]);
     await db(USAGE_TABLE).whereIn(['resource_id', 'meter', 'window_start'], chunk).delete();
   }
+}
+
+/** Upsert usage rows (ON CONFLICT … MERGE). */
+export async function upsertUsage(db: Knex, records: readonly UsageRecord[]): Promise<void> {
   // Chunks keep the statement under PostgreSQL's 65535 bind-parameter limit.
   for (let i = 0; i < records.length; i += 1000) {
     const rows = records.slice(i, i + 1000).map((r) => ({ ...toRow(r), updated_at: db.fn.now() }));

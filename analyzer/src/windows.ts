@@ -4,17 +4,19 @@
  * threshold): the samples before W close intervals that start before W, and those
  * after W close intervals that end after it, so W counts exactly its part of each.
  */
-import { defineOptions, opt, type Knex, type Logger } from '@tally/common';
+import { defineOptions, opt, ValidationError, type Knex, type Logger } from '@tally/common';
 import { decodeSampleLine, type RawSample } from './decode.js';
+import { lockWindow } from './dirty.js';
 import type { Dfs } from './dfs/types.js';
 import { hoursCovering, rawHourPrefix } from './layout.js';
-import { lifetimesOverlapping, updateLifetimes } from './lifetimes.js';
+import { compareCodePoints, lifetimesOverlapping, updateLifetimes } from './lifetimes.js';
 import { extract, type InstanceRecord } from './mapreduce.js';
 import { extractMeter, type MeterRecord } from './meters.js';
 import { windowUsage } from './window-usage.js';
 import { novaLifetimes, novaWindowRows } from './nova/window.js';
 import { HOUR_US, hourStartUs, usToDate } from './timestamp.js';
-import { DIRTY_TABLE, replaceWindowUsage } from './usage.js';
+import { alertQuarantined, bisectWrite, errorReason, quarantine, type QuarantineEntry } from './quarantine.js';
+import { deleteStaleUsage, LIFETIME_TABLE, replaceWindowUsage, upsertUsage, USAGE_TABLE, type UsageRecord } from './usage.js';
 
 export const windowOptions = defineOptions('analyzer-windows', 'turning raw samples into hourly usage records', {
   gapThreshold: opt.duration({
@@ -46,14 +48,6 @@ export function windowsTouched(tsUs: number, gapThresholdUs: number): number[] {
   return hoursCovering(tsUs - gapThresholdUs + 1, tsUs + gapThresholdUs - 1);
 }
 
-/** Mark windows dirty (idempotent). Call only after the samples are durable in the DFS. */
-export async function markDirty(db: Knex, windowStartsUs: Iterable<number>): Promise<void> {
-  const rows = [...new Set(windowStartsUs)].sort((a, b) => a - b).map((w) => ({ window_start: usToDate(w), marked_at: db.fn.now() }));
-  if (rows.length === 0) return;
-  // DO UPDATE (not NOTHING) so a mark racing a job that holds the row waits for it and is re-inserted after.
-  await db(DIRTY_TABLE).insert(rows).onConflict('window_start').merge(['marked_at']);
-}
-
 export interface WindowDeps {
   dfs: Dfs;
   db: Knex;
@@ -66,27 +60,37 @@ export interface WindowResult {
   rows: number;
   files: number;
   badLines: number;
+  /** Other windows whose span the lifetimes grew into: the caller marks them dirty (see dirty.ts for when). */
+  reached: number[];
+  /** What the job set aside (already recorded in the quarantine table and alerted). */
+  quarantined: QuarantineEntry[];
 }
 
-/** Read the heartbeat and measured records in [fromUs, toUs) from the DFS hours covering it. */
-export async function readRecords(dfs: Dfs, fromUs: number, toUs: number, log: Logger): Promise<{ records: InstanceRecord[]; meters: MeterRecord[]; files: number; badLines: number }> {
+/**
+ * Read the heartbeat and measured records in [fromUs, toUs) from the DFS hours covering
+ * it. A line that fails validation is returned in `bad` (to quarantine), never thrown.
+ */
+export async function readRecords(dfs: Dfs, fromUs: number, toUs: number, log: Logger): Promise<{ records: InstanceRecord[]; meters: MeterRecord[]; files: number; badLines: number; bad: QuarantineEntry[] }> {
   const records: InstanceRecord[] = [];
   const meters: MeterRecord[] = [];
+  const bad: QuarantineEntry[] = [];
   let files = 0;
-  let badLines = 0;
   for (const hour of hoursCovering(fromUs, toUs)) {
     for (const path of await dfs.list(rawHourPrefix(hour))) {
       files++;
       const text = (await dfs.readFile(path)).toString('utf8');
+      let lineNo = 0;
       for (const line of text.split('\n')) {
+        lineNo++;
         if (line === '') continue;
         let sample: RawSample;
         try {
           sample = decodeSampleLine(line);
         } catch (e) {
-          // Lines were validated before they were written: a bad one means damage, not input.
-          badLines++;
-          log.warn('unreadable DFS line skipped', { path, error: e });
+          if (!(e instanceof ValidationError)) throw e;
+          // Written before ingest checked what it checks now, or damaged: set aside, never fatal.
+          bad.push({ kind: 'sample', windowStartUs: hour, path, line: lineNo, field: e.field, reason: e.message, content: line });
+          log.warn('DFS line quarantined', { path, line: lineNo, field: e.field, reason: e.message });
           continue;
         }
         if (sample.timestampUs < fromUs || sample.timestampUs >= toUs) continue;
@@ -97,118 +101,51 @@ export async function readRecords(dfs: Dfs, fromUs: number, toUs: number, log: L
       }
     }
   }
-  return { records, meters, files, badLines };
+  return { records, meters, files, badLines: bad.length, bad };
 }
 
-/** Recompute one window and write its rows (in `trx`, which the caller commits); with `projectId`, only that project's rows. */
-export async function processWindow(deps: WindowDeps, trx: Knex, windowStartUs: number, gapThresholdUs: number, projectId?: string): Promise<WindowResult> {
+const rowText = (table: string, row: object): string => JSON.stringify({ table, ...row });
+
+/**
+ * Recompute one window and write its rows (in `trx`, which the caller commits); with
+ * `projectId`, only that project's rows. Holds the window's advisory lock until `trx`
+ * ends; does not mark the windows it reached (returned in `reached`). Bad DFS lines are
+ * quarantined. With `isolate` (after a data error), lifetimes and usage rows are
+ * written by bisection in savepoints and each one PostgreSQL refuses is quarantined.
+ */
+export async function processWindow(deps: WindowDeps, trx: Knex, windowStartUs: number, gapThresholdUs: number, projectId?: string, isolate = false): Promise<WindowResult> {
   const window = { startUs: hourStartUs(windowStartUs), endUs: hourStartUs(windowStartUs) + HOUR_US };
-  const { records, meters, files, badLines } = await readRecords(deps.dfs, window.startUs - gapThresholdUs, window.endUs + gapThresholdUs, deps.log);
-  const reached = (await updateLifetimes(trx, records)).filter((h) => h !== window.startUs);
-  await markDirty(trx, reached);
+  await lockWindow(trx, window.startUs);
+  const { records, meters, files, badLines, bad } = await readRecords(deps.dfs, window.startUs - gapThresholdUs, window.endUs + gapThresholdUs, deps.log);
+  const quarantined = [...bad];
+  const refused = (content: string) => (_: unknown, e: unknown): void => void quarantined.push({ kind: 'row', windowStartUs: window.startUs, ...errorReason(e), content });
+  let reached: number[];
+  if (!isolate) reached = await updateLifetimes(trx, records);
+  else {
+    const byVm = new Map<string, InstanceRecord[]>();
+    for (const r of records) byVm.set(r.resourceId, [...(byVm.get(r.resourceId) ?? []), r]);
+    const groups = [...byVm.values()].sort((a, b) => compareCodePoints(a[0]!.resourceId, b[0]!.resourceId));
+    const parts = await bisectWrite(trx, groups, (sp, gs) => updateLifetimes(sp, gs.flat()),
+      (g, e) => refused(rowText(LIFETIME_TABLE, { resource_id: g[0]!.resourceId, project_id: g[0]!.projectId }))(g, e));
+    reached = [...new Set(parts.flat())].sort((a, b) => a - b);
+  }
+  reached = reached.filter((h) => h !== window.startUs);
   // Nova's events, where it sent some, sharpen lifetimes and running time (nova/window.ts).
   const lifetimes = await novaLifetimes(trx, await lifetimesOverlapping(trx, window.startUs, window.endUs), window);
   const all = await novaWindowRows(trx, windowUsage({ instances: records, meters, lifetimes }, window, gapThresholdUs), records, window, gapThresholdUs);
-  const usage = projectId === undefined ? all : all.filter((r) => r.projectId === projectId);
-  await replaceWindowUsage(trx, usToDate(window.startUs), usage, projectId);
-  return { windowStartUs: window.startUs, rows: usage.length, files, badLines };
-}
-
-export interface WindowProcessorOptions {
-  gapThresholdMs: number;
-  windowIntervalMs: number;
-  /** See the `allowed-lateness` option; default 0. */
-  allowedLatenessMs?: number;
-  /** Wall clock in ms (the watermark); default Date.now. */
-  clock?: () => number;
-}
-
-export interface WindowStats {
-  windowsProcessed: number;
-  rowsWritten: number;
-  failures: number;
-}
-
-/**
- * Drains the dirty-window table periodically and on demand. Each job claims one
- * dirty row with FOR UPDATE SKIP LOCKED, so replicas share the work and never run
- * the same window at once; the row is deleted in the job's transaction.
- */
-export class WindowProcessor {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
-  private readonly counters: WindowStats = { windowsProcessed: 0, rowsWritten: 0, failures: 0 };
-  private readonly thresholdUs: number;
-
-  private readonly latenessMs: number;
-  private readonly clock: () => number;
-
-  constructor(private readonly deps: WindowDeps, private readonly opts: WindowProcessorOptions) {
-    this.thresholdUs = opts.gapThresholdMs * 1000;
-    this.latenessMs = opts.allowedLatenessMs ?? 0;
-    this.clock = opts.clock ?? Date.now;
+  let usage = projectId === undefined ? all : all.filter((r) => r.projectId === projectId);
+  if (!isolate) await replaceWindowUsage(trx, usToDate(window.startUs), usage, projectId);
+  else {
+    const upsert = async (sp: Knex, rs: readonly UsageRecord[]): Promise<readonly UsageRecord[]> => {
+      await upsertUsage(sp, rs);
+      return rs;
+    };
+    usage = (await bisectWrite(trx, usage, upsert, (r, e) => refused(rowText(USAGE_TABLE, r))(r, e))).flat();
+    await deleteStaleUsage(trx, usToDate(window.startUs), usage, projectId);
   }
-
-  /** Start the periodic job. */
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      this.flushNow().catch((e: unknown) => this.deps.log.error('window job failed', { error: e }));
-    }, this.opts.windowIntervalMs);
-    this.timer.unref();
+  if (quarantined.length > 0) {
+    await quarantine(trx, quarantined);
+    await alertQuarantined(trx, quarantined);
   }
-
-  /** Process dirty windows until none is left; concurrent calls share one run. Returns windows processed. */
-  flushNow(): Promise<number> {
-    this.running ??= this.drain().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
-  }
-
-  /** Stop the timer and process what is still dirty. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
-    await this.flushNow();
-  }
-
-  stats(): WindowStats {
-    return { ...this.counters };
-  }
-
-  private async drain(): Promise<number> {
-    let n = 0;
-    for (;;) {
-      let result: WindowResult | undefined;
-      try {
-        result = await this.deps.db.transaction(async (trx) => {
-          // Eligible: never processed, marked again since, or closed (its final run).
-          const closedBefore = new Date(this.clock() - HOUR_US / 1000 - this.thresholdUs / 1000 - this.latenessMs);
-          const claimed = (await trx(DIRTY_TABLE)
-            .select('window_start')
-            .where((q) => void q.whereNull('processed_at').orWhereRaw('marked_at > processed_at').orWhere('window_start', '<=', closedBefore))
-            .orderBy('window_start')
-            .forUpdate()
-            .skipLocked()
-            .limit(1)) as { window_start: Date }[];
-          const row = claimed[0];
-          if (!row) return undefined;
-          const r = await processWindow(this.deps, trx, row.window_start.getTime() * 1000, this.thresholdUs);
-          if (row.window_start <= closedBefore) await trx(DIRTY_TABLE).where('window_start', row.window_start).delete();
-          else await trx(DIRTY_TABLE).where('window_start', row.window_start).update({ processed_at: trx.fn.now() });
-          return r;
-        });
-      } catch (e) {
-        this.counters.failures++;
-        throw e;
-      }
-      if (!result) return n;
-      n++;
-      this.counters.windowsProcessed++;
-      this.counters.rowsWritten += result.rows;
-      this.deps.log.debug('window processed', { window: usToDate(result.windowStartUs).toISOString(), rows: result.rows, files: result.files });
-    }
-  }
+  return { windowStartUs: window.startUs, rows: usage.length, files, badLines, reached, quarantined };
 }

@@ -56,7 +56,7 @@ describe('competing consumers on RabbitMQ', () => {
     for (const id of ['an-1', 'an-2']) {
       const bus = await AmqpBus.connect(AMQP, memoryLogger());
       buses.push(bus);
-      const ing = new Ingestor({ bus, dfs, db, log: memoryLogger() }, {
+      const ing = new Ingestor({ bus, dfs, db, log: memoryLogger(), clock: () => Date.UTC(2026, 10, 21, 22) }, {
         analyzerQueue: QUEUE, analyzerId: id, ingestBatchSize: 50, ingestFlushIntervalMs: 50, gapThresholdMs: 630_000,
         controlExchange: EXCHANGE, exchangeDurable: false, verify: 'enforce', signatureSecret: SECRET,
       });

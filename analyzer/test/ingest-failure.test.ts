@@ -8,6 +8,8 @@ import { createDatabase, dropDatabase, InProcessBus, memoryLogger, migrate, open
 import { analyzerMigrations, DfsError, Ingestor, LocalDfs, queryUsage, WindowProcessor } from '../src/index.js';
 
 const ADMIN = 'postgres://postgres@127.0.0.1:5432/postgres';
+// The wall clock of the ingest: the day of the samples (they must be within sample-max-age of it).
+const SAMPLE_DAY = (): number => Date.UTC(2026, 10, 21, 22);
 const DB = `tally_analyzer_fail_${process.pid}_${Date.now() % 1e6}`;
 
 class FlakyDfs extends LocalDfs {
@@ -41,7 +43,7 @@ describe('ingest failure', () => {
     const bus = new InProcessBus();
     const dfs = new FlakyDfs(join(dir, 'dfs'));
     const log = memoryLogger();
-    const ingest = new Ingestor({ bus, dfs, db, log }, {
+    const ingest = new Ingestor({ bus, dfs, db, log, clock: SAMPLE_DAY }, {
       analyzerQueue: 'q.flaky', analyzerId: 'f', ingestBatchSize: 2, ingestFlushIntervalMs: 60_000, gapThresholdMs: 630_000,
       controlExchange: 'ceilometer', exchangeDurable: false,
     });
@@ -72,7 +74,7 @@ describe('ingest failure', () => {
   it('writes a batch early when every prefetched delivery waits on it (no stall until the flush interval)', async () => {
     const bus = new InProcessBus();
     const dfs = new LocalDfs(join(dir, 'prefetch'));
-    const ingest = new Ingestor({ bus, dfs, db, log: memoryLogger() }, {
+    const ingest = new Ingestor({ bus, dfs, db, log: memoryLogger(), clock: SAMPLE_DAY }, {
       analyzerQueue: 'q.prefetch', analyzerId: 'p', ingestBatchSize: 1000, ingestFlushIntervalMs: 600_000, gapThresholdMs: 630_000,
       controlExchange: 'ceilometer', exchangeDurable: false, prefetch: 2,
     });

@@ -17,6 +17,7 @@ import { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { accountRoutes } from './api/v1/accounts/routes.js';
 import { modeRoutes } from './api/v1/modes/routes.js';
+import { schedulerRoutes } from './api/v1/scheduler/routes.js';
 
 export type { AuthStrategy } from './auth/middleware.js';
 
@@ -35,6 +36,8 @@ export interface AppDeps {
   policy?: AccessPolicy;
   /** Folder of the built UI (from `@tally/horizon-panel`'s `uiDir()`); served at `/` when given. */
   uiDir?: string;
+  /** Analyzer clusters the scheduler scales by configuration (shown even before any registers); default `analyzer`. */
+  schedulerClusters?: readonly string[];
 }
 
 const NOAUTH_BANNER = [
@@ -107,6 +110,7 @@ export function createApp(deps: AppDeps): TallyApp {
   accountRoutes(routes, { db: deps.db, log: deps.log, clock, policy });
   projectInvoiceRoutes(routes, { db: deps.db });
   modeRoutes(routes, { db: deps.db, clock });
+  schedulerRoutes(routes, { db: deps.db, clusters: deps.schedulerClusters ?? ['analyzer'] });
   (app as TallyApp).routes = routes.specs;
   app.use(v1.routes());
   app.use(v1.allowedMethods({ throw: true }));

@@ -212,3 +212,7 @@ export interface PoolView {
   /** Present when the pool is read from Placement (absent: the admin feed). */
   placement?: PoolPlacementView;
 }
+
+// The scheduler's routes answer with the scheduler's and common's own view types.
+export type { ComponentView, ClusterView, ClusterMemberView, DecisionView, ActionView, ScalingPolicyVersionView } from '@tally/scheduler';
+export type { Alert } from '@tally/common';

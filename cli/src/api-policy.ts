@@ -5,7 +5,7 @@
  * also validates an operator's overrides.
  */
 import { apiOptions, loadAccessPolicy, renderAccessPolicySample } from '@tally/billing-api';
-import type { Command } from './commands.js';
+import type { Command } from './command.js';
 
 /** The command, registered in commands.ts. */
 export const apiPolicySampleCommand: Command = {

@@ -2,7 +2,8 @@
  * The commands of `tally`, wired by hand: each opens what it needs, starts its
  * parts in order, and registers them for a clean stop in reverse order.
  */
-import { busOptions, databaseOptions, runtimeOptions, type Bus, type Knex, type LoadedConfig, type Logger, type OptionGroup } from '@tally/common';
+import { hostname } from 'node:os';
+import { busOptions, databaseOptions, registryOptions, runtimeOptions, type Bus, type Knex, type LoadedConfig, type Logger, type OptionGroup } from '@tally/common';
 import {
   agentOptions, simOptions, openHypervisor, runAgent, pollOnce, controlExchange, type AgentSettings,
 } from '@tally/ceilometer-publisher';
@@ -14,26 +15,27 @@ import { runAnalyzerService } from './analyzer-service.js';
 import { apiOptions, authFromOptions, billingScheduleOptions, placementFromOptions, placementOptions, startApi, startBillingSchedule, startPlacementPoller } from '@tally/billing-api';
 import { uiDir, uiBuilt } from '@tally/horizon-panel';
 import { Lifecycle } from './shutdown.js';
-import { dataDir, openBusFor, openDb } from './parts.js';
+import { dataDir, openBusFor, openDb, openDbWithUrl } from './parts.js';
 import { apiPolicySampleCommand } from './api-policy.js';
 import { runPolicyCommand } from './policy-command.js';
+import type { Command } from './command.js';
+import { componentId, startPresence, tallyVersion, type PresenceSink } from './presence.js';
+import { schedulerCommand, startSchedulerPart } from './scheduler-command.js';
+import { analyzerHeartbeatMetrics, InProcessLauncher, schedulerOptionGroups } from '@tally/scheduler';
 
-export interface Command {
-  name: string;
-  summary: string;
-  groups: readonly OptionGroup[];
-  run(config: LoadedConfig, log: Logger): Promise<number>;
-}
+export type { Command } from './command.js';
 
 function agentSettings(config: LoadedConfig): AgentSettings {
   const { libvirtUri: _u, once: _o, pollingConfig: _p, ...rest } = config.get(agentOptions);
   return { ...rest, ...senderSettings(config), ...pollingSchedule(config) };
 }
 
-async function startAgentPart(config: LoadedConfig, log: Logger, life: Lifecycle, allowInProcess: boolean, bus?: Bus) {
+async function startAgentPart(config: LoadedConfig, log: Logger, life: Lifecycle, allowInProcess: boolean, bus?: Bus, presence?: PresenceSink) {
   const a = config.get(agentOptions);
   const b = config.get(busOptions);
   const theBus = bus ?? (await openBusFor(config, log, life, allowInProcess));
+  // On a compute host the agent has no database: its heartbeats travel over the bus to the scheduler.
+  if (!a.once) startPresence(config, log, life, presence ?? { bus: theBus }, { id: `agent:${a.host || hostname()}`, role: 'agent' });
   const { hypervisor, clock } = await openHypervisor(a, config.get(simOptions));
   life.add('hypervisor connection', () => hypervisor.close());
   const journal = openAgentJournal(config, log.child('agent'), life);
@@ -50,6 +52,7 @@ async function startAnalyzerPart(config: LoadedConfig, log: Logger, life: Lifecy
     { ...config.get(ingestOptions), ...config.get(windowOptions), ...config.get(metricsOptions), ...config.get(novaOptions), controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
   );
   life.add('analyzer', () => analyzer.stop());
+  startPresence(config, log, life, { db }, { id: analyzer.stats().analyzerId, role: 'analyzer', metrics: analyzerHeartbeatMetrics(() => analyzer.stats().ingest) });
   return analyzer;
 }
 
@@ -59,6 +62,7 @@ async function startApiPart(config: LoadedConfig, log: Logger, life: Lifecycle, 
   if (serveUi && !ui) log.warn('the UI bundle is not built (npm run build); serving the API only');
   const api = await startApi({ db, log: log.child('api'), ...authFromOptions(o), ...(ui ? { uiDir: ui } : {}) }, { host: o.host, port: o.port });
   life.add('billing API', () => api.close());
+  startPresence(config, log, life, { db }, { id: componentId('billing-api', String(new URL(api.url).port)), role: 'billing-api', endpoints: { api: api.url } });
   life.add('billing schedule', startBillingSchedule({ db, log: log.child('billing') }, config.get(billingScheduleOptions).billingInterval));
   const placement = placementFromOptions(config.get(placementOptions), o);
   if (placement) life.add('placement poller', await startPlacementPoller({ db, log: log.child('placement'), reader: placement.reader }, placement.cfg));
@@ -82,22 +86,31 @@ async function serve(log: Logger, startParts: (life: Lifecycle) => Promise<void>
   return 0;
 }
 
-const agentGroups = [busOptions, agentOptions, simOptions, ...agentJournalGroups, uploadOptions];
-const analyzerGroups = [busOptions, databaseOptions, ...analyzerOptionGroups];
-const apiGroups = [databaseOptions, apiOptions, billingScheduleOptions, placementOptions];
+const agentGroups = [busOptions, registryOptions, agentOptions, simOptions, ...agentJournalGroups, uploadOptions];
+const analyzerGroups = [busOptions, databaseOptions, registryOptions, ...analyzerOptionGroups];
+const apiGroups = [databaseOptions, registryOptions, apiOptions, billingScheduleOptions, placementOptions];
 
 export const COMMANDS: readonly Command[] = [
   {
     name: 'start',
-    summary: 'All in one process: database (embedded unless database-url), bus, agent (simulated fleet unless libvirt-uri), analyzer, API and page',
-    groups: [...new Set([...agentGroups, ...analyzerGroups, ...apiGroups])],
+    summary: 'All in one process: database (embedded unless database-url), bus, agent (simulated fleet unless libvirt-uri), analyzer, scheduler, API and page',
+    groups: [...new Set([...agentGroups, ...analyzerGroups, ...apiGroups, ...schedulerOptionGroups])],
     run: (config, log) =>
       serve(log, async (life) => {
-        const db = await openDb(config, log, life, true);
+        const { db, url } = await openDbWithUrl(config, log, life, true);
         const bus = await openBusFor(config, log, life, true);
         await startAnalyzerPart(config, log, life, bus, db);
+        // The in-process bus reaches no other process: the local driver's analyzers run in this one.
+        const dfs = openDfs(config.get(dfsOptions).dfsUrl, dataDir(config));
+        life.add('scheduler DFS', () => dfs.close());
+        const b = config.get(busOptions);
+        const launcher = new InProcessLauncher({
+          bus, dfs, db, log, heartbeatIntervalMs: config.get(registryOptions).heartbeatInterval, version: tallyVersion(),
+          analyzer: { ...config.get(ingestOptions), ...config.get(windowOptions), controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
+        });
+        await startSchedulerPart(config, log, life, db, url, bus, b.amqpUrl === '' ? launcher : undefined);
         const api = await startApiPart(config, log, life, db, true);
-        const agent = await startAgentPart(config, log, life, true, bus);
+        const agent = await startAgentPart(config, log, life, true, bus, { db });
         await startUploadListener(config, agent.deps, life);
         const handle = runAgent(agent.deps, agent.settings);
         life.add('agent', () => handle.stop());
@@ -167,6 +180,7 @@ export const COMMANDS: readonly Command[] = [
       }
     },
   },
+  schedulerCommand,
   apiPolicySampleCommand,
   {
     name: 'policy',

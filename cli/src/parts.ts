@@ -9,10 +9,11 @@ import {
 } from '@tally/common';
 import { analyzerMigrations } from '@tally/analyzer';
 import { billingMigrations } from '@tally/billing-api';
+import { schedulerMigrations } from '@tally/scheduler';
 import type { Lifecycle } from './shutdown.js';
 
 /** Every migration of every workspace, applied in name order. */
-export const ALL_MIGRATIONS = [...commonMigrations, ...analyzerMigrations, ...billingMigrations];
+export const ALL_MIGRATIONS = [...commonMigrations, ...analyzerMigrations, ...schedulerMigrations, ...billingMigrations];
 
 export function dataDir(config: LoadedConfig): string {
   return resolve(config.get(runtimeOptions).dataDir);
@@ -23,6 +24,11 @@ export function dataDir(config: LoadedConfig): string {
  * server under the data folder. Migrations are applied before returning.
  */
 export async function openDb(config: LoadedConfig, log: Logger, life: Lifecycle, allowEmbedded: boolean): Promise<Knex> {
+  return (await openDbWithUrl(config, log, life, allowEmbedded)).db;
+}
+
+/** {@link openDb}, with the URL it connected to (the embedded server's when it started one). */
+export async function openDbWithUrl(config: LoadedConfig, log: Logger, life: Lifecycle, allowEmbedded: boolean): Promise<{ db: Knex; url: string }> {
   const o = config.get(databaseOptions);
   let url = o.databaseUrl;
   if (url === '') {
@@ -35,7 +41,7 @@ export async function openDb(config: LoadedConfig, log: Logger, life: Lifecycle,
   life.add('database pool', () => db.destroy());
   const applied = await migrate(db, ALL_MIGRATIONS);
   log.info('database ready', { url: redactUrl(url), migrationsApplied: applied.length });
-  return db;
+  return { db, url };
 }
 
 /** Open the bus; the in-process bus only when the command runs producer and consumer together. */

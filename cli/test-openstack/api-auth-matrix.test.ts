@@ -64,6 +64,17 @@ const EXPECTED: Record<string, { expect: string; req: (s: Scope, inv: Record<Sco
   'POST /v1/projects/:id/billing-modes': { expect: MEMBER, req: (s) => ({ path: `/v1/projects/${PROJ[s]}/billing-modes`, body: { resources: [{ resource_id: vm(s), mode: 'on-demand' }] } }) },
   'GET /v1/pools': { expect: A, req: () => ({ path: '/v1/pools' }) },
   'POST /v1/pools/:name/capacity': { expect: ADMIN, req: () => ({ path: '/v1/pools/gpu/capacity', body: { free: '0.5' } }) },
+  'GET /v1/components': { expect: ADMIN, req: () => ({ path: '/v1/components' }) },
+  'GET /v1/alerts': { expect: ADMIN, req: () => ({ path: '/v1/alerts' }) },
+  'POST /v1/alerts/:alert_id/acknowledge': { expect: ADMIN, req: () => ({ path: '/v1/alerts/1/acknowledge' }) },
+  'GET /v1/scheduler/clusters': { expect: ADMIN, req: () => ({ path: '/v1/scheduler/clusters' }) },
+  'GET /v1/scheduler/decisions': { expect: ADMIN, req: () => ({ path: '/v1/scheduler/decisions' }) },
+  'GET /v1/scheduler/actions': { expect: ADMIN, req: () => ({ path: '/v1/scheduler/actions' }) },
+  'GET /v1/scaling-policies': { expect: ADMIN, req: () => ({ path: '/v1/scaling-policies' }) },
+  'GET /v1/scaling-policies/:cluster': { expect: ADMIN, req: () => ({ path: '/v1/scaling-policies/analyzer' }) },
+  'PUT /v1/scaling-policies/:cluster': { expect: ADMIN, req: () => ({ path: '/v1/scaling-policies/analyzer', body: { source: 'max_size: 2' } }) },
+  'DELETE /v1/scaling-policies/:cluster': { expect: ADMIN, req: () => ({ path: '/v1/scaling-policies/gone' }) },
+  'POST /v1/scaling-policies/validate': { expect: ADMIN, req: () => ({ path: '/v1/scaling-policies/validate', body: { source: 'max_size: 2' } }) },
 };
 
 test('every route × caller × project matches the expected table, and denials leak nothing', { timeout: 120_000 }, async (t) => {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createDatabase, dropDatabase, migrate, openDatabase, createLogger, type Knex } from '@tally/common';
 import { analyzerMigrations } from '@tally/analyzer';
+import { schedulerMigrations } from '@tally/scheduler';
 import { billingMigrations, startApi, KeystoneValidator, AccessPolicy, type RunningApi, type KeystoneSettings } from '@tally/billing-api';
 import { ADMIN_DB_URL } from '../test/helpers.js';
 
@@ -62,7 +63,7 @@ export async function keystoneApi(validator: KeystoneValidator, keystoneUrl: str
   Promise<{ api: RunningApi; db: Knex; close(): Promise<void> }> {
   const name = `tally_os_api_${process.pid}_${randomBytes(4).toString('hex')}`;
   const db = openDatabase(await createDatabase(ADMIN_DB_URL, name), 4);
-  await migrate(db, [...analyzerMigrations, ...billingMigrations]);
+  await migrate(db, [...analyzerMigrations, ...schedulerMigrations, ...billingMigrations]);
   const log = createLogger('api-os-test', { level: 'error' });
   const api = await startApi({ db, log, auth: 'keystone', keystone: validator, keystoneUrl, policy }, { host: '127.0.0.1', port: 0 });
   return {

@@ -14,7 +14,9 @@ import { analyzerQueueSpec, DIRTY_TABLE, LocalDfs, queryUsage, runInProcess, sor
 import { ADMIN_DB_URL, AMQP_URL, eventually, tally, type Proc } from './helpers.js';
 
 const S = 1_000_000;
-const START_US = Date.UTC(2026, 10, 20, 6) * 1000; // yesterday's hours: every window closes at once
+// Two days ago on an hour boundary: every window closes at once, and the samples are
+// well inside the analyzer's accepted event-time window (sample-max-age, 35 days).
+const START_US = (Math.floor(Date.now() / 3_600_000) - 48) * 3_600_000 * 1000;
 
 /** 30 VMs in 4 projects over 6 h: cpu (cumulative, above 2^53) and memory.usage (gauge), as 50-sample messages. */
 function workload(): { lines: string[]; bodies: Buffer[] } {
@@ -143,7 +145,7 @@ describe('analyzer faults (RabbitMQ + PostgreSQL)', () => {
       return calm >= 3 ? true : undefined;
     });
     assert.equal(await proc!.stop('SIGTERM'), 0, proc!.output().slice(-2000));
-    const rows = await queryUsage(db, { from: new Date('2026-11-19T00:00:00Z'), to: new Date('2026-11-22T00:00:00Z') });
+    const rows = await queryUsage(db, { from: new Date(START_US / 1000 - 86_400_000), to: new Date(START_US / 1000 + 86_400_000) });
     assert.equal(await bus.queueDepth(`${queue}.dead`), 0);
     assert.deepEqual(canon(rows), expected);
   }

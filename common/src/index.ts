@@ -8,3 +8,6 @@ export * from './runtime.js';
 export * from './bench.js';
 export * from './vectors.js';
 export * from './bus/index.js';
+export * from './proc-load.js';
+export * from './registry.js';
+export * from './openstack.js';

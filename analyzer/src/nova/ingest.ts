@@ -7,7 +7,7 @@
  * and counted. A timer keeps the spans of instances Nova still has coming.
  */
 import { defineOptions, opt, ValidationError, type Bus, type Consumer, type Delivery, type Disposition, type ExchangeSpec, type Knex, type Logger, type QueueSpec } from '@tally/common';
-import { deadLetterSpec } from '../ingest.js';
+import { deadLetterSpec } from '../queues.js';
 import { decodeNotification } from './decode.js';
 import { markOpenSpans, storeEvent } from './store.js';
 

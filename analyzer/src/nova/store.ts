@@ -5,7 +5,7 @@
  */
 import type { Knex } from '@tally/common';
 import { hoursCovering } from '../layout.js';
-import { markDirty } from '../windows.js';
+import { markDirty } from '../dirty.js';
 import type { NovaEvent } from './decode.js';
 import { eventsOf, mapRow, num, spanStart, type InstanceRow } from './read.js';
 import { effectiveEvents } from './timeline.js';

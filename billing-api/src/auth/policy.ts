@@ -56,6 +56,12 @@ export const RULE_DEFAULTS: readonly RuleDefault[] = [
   op('billing:pools:list', 'rule:any_role', 'Pools with their free-capacity series and dynamic factors.', 'GET /v1/pools'),
   op('billing:pools:write', 'rule:admin', "Feed a pool's free capacity (the admin feed; Nova/Placement later).", 'POST /v1/pools/{name}/capacity'),
   op('billing:audit:list', 'rule:admin', 'Read the audit trail.', 'GET /v1/audit'),
+  op('billing:components:list', 'rule:admin', "The scheduler's registry of Tally's running parts and their load.", 'GET /v1/components'),
+  op('billing:alerts:list', 'rule:admin', 'List alerts (lost parts, clusters at max size, cloud refusals, …).', 'GET /v1/alerts'),
+  op('billing:alerts:acknowledge', 'rule:admin', 'Acknowledge an alert.', 'POST /v1/alerts/{alert_id}/acknowledge'),
+  op('billing:scheduler:get', 'rule:admin', "The scheduler's clusters, decision log, action audit trail and scaling policies; validate a scaling policy.",
+    'GET /v1/scheduler/clusters', 'GET /v1/scheduler/decisions', 'GET /v1/scheduler/actions', 'GET /v1/scaling-policies', 'GET /v1/scaling-policies/{cluster}', 'POST /v1/scaling-policies/validate'),
+  op('billing:scaling_policies:write', 'rule:admin', "Store or delete a cluster's scaling policy.", 'PUT /v1/scaling-policies/{cluster}', 'DELETE /v1/scaling-policies/{cluster}'),
 ];
 
 /** The caller may not do this: 403, naming the rule. */

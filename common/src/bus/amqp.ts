@@ -178,8 +178,12 @@ export class AmqpBus implements Bus {
     ch.on('error', (err: Error) => this.log.warn('AMQP consumer channel error', { queue: queue.name, err }));
     await this.assertQueueOn(ch, queue);
     await ch.prefetch(Math.max(1, opts.prefetch));
+    // Deliveries being handled: the channel is closed only once they are settled.
+    let handling = 0;
+    let settled: (() => void) | undefined;
     const { consumerTag } = await ch.consume(queue.name, (m) => {
       if (m === null) return; // cancelled by the broker
+      handling++;
       const properties: MessageProperties = {
         contentType: m.properties.contentType as string | undefined,
         contentEncoding: m.properties.contentEncoding as string | undefined,
@@ -201,6 +205,7 @@ export class AmqpBus implements Bus {
             // The channel died; the broker redelivers unacked messages.
             this.log.warn('could not settle delivery', { queue: queue.name, err });
           }
+          if (--handling === 0) settled?.();
         });
     });
     const entry = { ch, tag: consumerTag };
@@ -209,8 +214,12 @@ export class AmqpBus implements Bus {
       cancel: async () => {
         this.consumers.delete(entry);
         await ch.cancel(consumerTag).catch(() => undefined);
-        // Closing the channel would requeue deliveries still being handled; let them settle first.
-        setTimeout(() => void ch.close().catch(() => undefined), 50).unref();
+        // Closing the channel would requeue deliveries still being handled; let them settle
+        // first (a handler that waits on a batch write can take longer than any fixed delay),
+        // but never hold the channel open for more than 30 s.
+        const idle = handling === 0 ? Promise.resolve() : new Promise<void>((r) => (settled = r));
+        const cap = new Promise<void>((r) => setTimeout(r, 30_000).unref());
+        void Promise.race([idle, cap]).then(() => setTimeout(() => void ch.close().catch(() => undefined), 50).unref());
       },
     };
   }

@@ -5,8 +5,8 @@
  * logged-in user's project, the Admin panel showing every project).
  */
 
-/** `all`: the projects table plus one project's detail; `project`: one project only. */
-export type PageMode = 'all' | 'project';
+/** `all`: the projects table plus one project's detail; `project`: one project only; `scheduler`: Admin > Billing > Scheduler. */
+export type PageMode = 'all' | 'project' | 'scheduler';
 
 /** The page's configuration. */
 export interface PageConfig {
@@ -17,6 +17,8 @@ export interface PageConfig {
   projectId?: string;
   /** Its name, for the heading (Horizon knows it; billing-api has ids only). */
   projectName?: string;
+  /** Show the scheduler below the charges (`data-scheduler="inline"`: the standalone page of embedded mode). */
+  schedulerInline?: boolean;
 }
 
 /**
@@ -29,12 +31,13 @@ export function readConfig(data: Record<string, string | undefined>): PageConfig
     throw new Error(`data-api-base must be empty, a path or an http(s) URL, got ${JSON.stringify(apiBase)}`);
   }
   const mode = data['mode'] ?? 'all';
-  if (mode !== 'all' && mode !== 'project') throw new Error(`data-mode must be "all" or "project", got ${JSON.stringify(mode)}`);
+  if (mode !== 'all' && mode !== 'project' && mode !== 'scheduler') throw new Error(`data-mode must be "all", "project" or "scheduler", got ${JSON.stringify(mode)}`);
+  if (mode === 'scheduler') return { apiBase, mode };
   if (mode === 'project') {
     const projectId = data['projectId'] ?? '';
     if (projectId === '') throw new Error('data-project-id is required when data-mode is "project"');
     const projectName = data['projectName'] ?? '';
     return projectName === '' ? { apiBase, mode, projectId } : { apiBase, mode, projectId, projectName };
   }
-  return { apiBase, mode };
+  return data['scheduler'] === 'inline' ? { apiBase, mode, schedulerInline: true } : { apiBase, mode };
 }

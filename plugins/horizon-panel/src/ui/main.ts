@@ -13,6 +13,7 @@ import { startPolicyEditor } from './policies-view.js';
 import { startQuoteCalculator } from './quote-view.js';
 import { startModes } from './modes-view.js';
 import { startPools } from './pools-view.js';
+import { startScheduler } from './scheduler-view.js';
 import { startProjectInvoices } from './project-invoices-view.js';
 import { dailySeries, explainError } from './shape.js';
 import { renderCharges, renderError, renderProjects } from './view.js';
@@ -36,6 +37,15 @@ function start(config: PageConfig): void {
   const chart = new DailyChart(byId<HTMLCanvasElement>('tally-chart'));
   let selected: string | undefined = config.mode === 'project' ? config.projectId : new URLSearchParams(location.search).get('project') ?? undefined;
   let running = false;
+  const schedulerBox = byId('tally-scheduler');
+  if (config.mode === 'scheduler') {
+    // Admin > Billing > Scheduler: the scheduler is the page.
+    content.hidden = true;
+    updated.hidden = true;
+    startScheduler(schedulerBox, client);
+    return;
+  }
+  if (config.schedulerInline) startScheduler(schedulerBox, client);
   projectsBox.hidden = config.mode === 'project';
   // Managers' tools: only on the every-project page (Admin > Billing, or standalone).
   if (config.mode === 'all') {

@@ -3,5 +3,6 @@
  * (type-only: nothing of the server reaches the bundle).
  */
 export type {
+  Alert, ActionView, ClusterView, ClusterMemberView, ComponentView, DecisionView, ScalingPolicyVersionView,
   BillingMode, ChargesContext, ErrorBody, PoolSample, PoolView, PolicyVersionView, ProjectCharges, ProjectList, ResourceCharge, ResourceModeView, RunReport,
 } from '@tally/billing-api/wire';
