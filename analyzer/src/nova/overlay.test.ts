@@ -92,6 +92,12 @@ describe('Nova events over heartbeats', () => {
     assert.deepEqual(rows(hb, [ev('create', at(10, 0), SMALL, 'legacy'), ev('power_off', at(10, 53, 30), SMALL, 'legacy')]), rows(hb, once));
   });
 
+  it('a stopped instance resized stays stopped: its heartbeats (a stale domain) add nothing', () => {
+    const hb = beats(every5(at(10, 0), at(10, 55)));
+    const events = [ev('create', at(9, 0)), ev('power_off', at(10, 10)), ev('resize_finish', at(10, 30), MEDIUM), ev('resize_confirm', at(10, 31), MEDIUM)];
+    assert.deepEqual(rows(hb, events).filter((r) => r[2] === 'instance').map((r) => [r[0], r[1], r[3], r[4]]), [['10:00:00', '10:30:00', '600', 'm1.small'], ['10:30:00', '11:00:00', '0', 'm1.medium']]);
+  });
+
   it('a power_off with nothing known before it keeps the heartbeats before and adds the edge', () => {
     const hb = beats(every5(at(10, 0), at(10, 40)));
     assert.deepEqual(rows(hb, [ev('power_off', at(10, 42))])[0], ['10:00:00', '11:00:00', 'instance', String(42 * 60), 'm1.small', 9]);

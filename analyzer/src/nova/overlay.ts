@@ -3,7 +3,7 @@
  * pure. Samples stay the source of running time; Nova's events sharpen it:
  *
  * 1. Running intervals come from heartbeats as everywhere (neighbours closer than T).
- * 2. A start (create, power_on, unshelve, resize_finish/revert) extends running back
+ * 2. A start (create, power_on, unshelve; a resize first seen) extends running back
  *    from the first heartbeat after it to its instant, a stop (power_off, shelve,
  *    shelve_offload, delete) extends it from the last heartbeat before it to its
  *    instant, when that heartbeat is closer than T: the exact start and end.
@@ -24,7 +24,7 @@ import { stateAt, type Transition } from './timeline.js';
 
 type Interval = [number, number];
 
-const STARTS = new Set(['create', 'power_on', 'unshelve', 'resize_finish', 'resize_revert']);
+const STARTS = new Set(['create', 'power_on', 'unshelve', 'resize_finish', 'resize_revert', 'resize_confirm']);
 
 /** Merge intervals into sorted, disjoint ones (touching ones merge). */
 function union(iv: Interval[]): Interval[] {

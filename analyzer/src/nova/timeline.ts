@@ -2,9 +2,11 @@
  * An instance's life as Nova tells it, pure: from its events (any order, with
  * duplicates), the state and the flavor in force at every instant.
  *
- * - `on` after create, power_on, unshelve, resize_finish and resize_revert;
- *   `off` after power_off, shelve and shelve_offload; `deleted` after delete
- *   (final); resize_confirm keeps the state. Before the first event: `unknown`.
+ * - `on` after create, power_on and unshelve; `off` after power_off, shelve and
+ *   shelve_offload; `deleted` after delete (final). A resize (finish, confirm,
+ *   revert) keeps the state: Nova powers a running instance back on at the finish
+ *   and leaves a stopped one stopped (an instance first seen resizing is `on`).
+ *   Before the first event: `unknown`.
  * - The flavor of every event's payload is in force from its instant.
  * - Where one action is reported in both formats (Nova's `notification_format =
  *   both`), the versioned event wins: a legacy event with a versioned twin of the
@@ -38,7 +40,7 @@ export interface Transition {
 export const TWIN_WINDOW_US = 60_000_000;
 
 const STATE: Record<NovaAction, NovaState | null> = {
-  create: 'on', power_on: 'on', unshelve: 'on', resize_finish: 'on', resize_revert: 'on',
+  create: 'on', power_on: 'on', unshelve: 'on', resize_finish: null, resize_revert: null,
   power_off: 'off', shelve: 'off', shelve_offload: 'off', delete: 'deleted', resize_confirm: null,
 };
 
