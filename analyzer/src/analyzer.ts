@@ -9,6 +9,7 @@ import { defaultAnalyzerId } from './queues.js';
 import { analyzerStatus, renderMetrics, startMetricsServer } from './metrics.js';
 import type { VerifyMode } from './verify.js';
 import { WindowProcessor, type WindowStats } from './window-processor.js';
+import { NovaIngestor, type NovaFormat, type NovaIngestStats } from './nova/ingest.js';
 
 export interface AnalyzerDeps {
   bus: Bus;
@@ -47,12 +48,21 @@ export interface AnalyzerOptions {
   /** Signature checks; default `off`. */
   verify?: VerifyMode;
   signatureSecret?: string;
+  /** Nova's notifications (nova/ingest.ts's options); default `off` here, `both` from the CLI's defaults. */
+  novaNotifications?: NovaFormat;
+  novaExchange?: string;
+  /** Empty: `<analyzerQueue>.nova`. */
+  novaQueue?: string;
+  novaVersionedTopic?: string;
+  novaLegacyTopic?: string;
 }
 
 export interface AnalyzerStats {
   analyzerId: string;
   ingest: IngestStats;
   windows: WindowStats;
+  /** Present when Nova's notifications are read. */
+  nova?: NovaIngestStats;
 }
 
 export interface Analyzer {
@@ -102,7 +112,14 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
     gapThresholdMs: opts.gapThreshold, windowIntervalMs: opts.windowInterval, allowedLatenessMs: opts.allowedLateness ?? 0, ...(deps.clock ? { clock: deps.clock } : {}),
     ...(opts.sampleMaxFuture !== undefined ? { maxFutureMs: opts.sampleMaxFuture } : {}),
   });
+  const novaFormat = opts.novaNotifications ?? 'off';
+  const nova = novaFormat === 'off' ? undefined : new NovaIngestor({ bus: deps.bus, db: deps.db, log: log.child('nova'), ...(deps.clock ? { clock: deps.clock } : {}) }, {
+    queue: opts.novaQueue || `${opts.analyzerQueue}.nova`, exchange: opts.novaExchange ?? 'nova', exchangeDurable: opts.exchangeDurable, format: novaFormat,
+    versionedTopic: opts.novaVersionedTopic ?? 'versioned_notifications', legacyTopic: opts.novaLegacyTopic ?? 'notifications',
+    gapThresholdMs: opts.gapThreshold, markIntervalMs: opts.windowInterval, analyzerId,
+  });
   await ingest.start();
+  await nova?.start();
   windows.start();
   const clock = deps.clock ?? Date.now;
   const metrics = opts.metricsPort
@@ -141,6 +158,7 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
   return {
     async flush() {
       await ingest.flush();
+      await nova?.markSpans();
       await windows.flushNow();
     },
     stop() {
@@ -148,8 +166,9 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
         clearInterval(probe);
         await metrics?.close();
         await ingest.stop();
+        await nova?.stop();
         await windows.stop();
-        log.info('analyzer stopped', { ...ingest.stats() });
+        log.info('analyzer stopped', { ...ingest.stats(), ...(nova ? { nova: nova.stats() } : {}) });
       })();
       return stopping;
     },
@@ -158,12 +177,13 @@ export async function startAnalyzer(deps: AnalyzerDeps, opts: AnalyzerOptions): 
         clearInterval(probe);
         await metrics?.close();
         await ingest.stop();
+        await nova?.stop();
         windows.halt();
-        log.info('analyzer drained', { ...ingest.stats() });
+        log.info('analyzer drained', { ...ingest.stats(), ...(nova ? { nova: nova.stats() } : {}) });
       })();
       return stopping;
     },
-    stats: () => ({ analyzerId, ingest: ingest.stats(), windows: windows.stats() }),
+    stats: () => ({ analyzerId, ingest: ingest.stats(), windows: windows.stats(), ...(nova ? { nova: nova.stats() } : {}) }),
     metricsPort: metrics?.port,
     lost,
   };

@@ -25,9 +25,17 @@ import { dfsOptions } from './dfs/index.js';
 import { ingestOptions } from './ingest.js';
 import { metricsOptions } from './metrics.js';
 import { windowOptions } from './windows.js';
+import { novaOptions } from './nova/ingest.js';
 
 /** Every option group the analyzer declares, for the CLI's loader and `config sample`. */
-export const analyzerOptionGroups = [ingestOptions, windowOptions, dfsOptions, metricsOptions] as const;
+export const analyzerOptionGroups = [ingestOptions, windowOptions, dfsOptions, metricsOptions, novaOptions] as const;
+export { novaOptions, NovaIngestor, novaRoutingKeys, NOVA_FORMATS, type NovaFormat, type NovaIngestConfig, type NovaIngestStats } from './nova/ingest.js';
+export { decodeNotification, UndecodableNotification, NOVA_ACTIONS, type NovaEvent, type NovaAction, type NovaFlavor, type DecodedNotification } from './nova/decode.js';
+export { timeline, effectiveEvents, stateAt, TWIN_WINDOW_US, type Transition, type TimelineEvent, type NovaState } from './nova/timeline.js';
+export { novaInstanceRows, runningIntervals } from './nova/overlay.js';
+export { overlayRows, mergeLifetimes, msTimeline } from './nova/window.js';
+export { novaCreatedAt, eventsOf, novaLivesOverlapping, type NovaLife, type StoredEvent } from './nova/read.js';
+export { NOVA_EVENTS_TABLE, NOVA_INSTANCES_TABLE, novaMigrations } from './nova/schema.js';
 export { signatureProblem, toPyValue, VERIFY_MODES, type VerifyMode } from './verify.js';
 export { reprocess, parseInstant, type ReprocessRequest, type ReprocessResult } from './reprocess.js';
 export { analyzerStatus, metricsOptions, renderMetrics, startMetricsServer, type AnalyzerStatus } from './metrics.js';

@@ -13,6 +13,8 @@ import { HOUR_US } from './timestamp.js';
 import { replaceWindowUsage, type UsageRecord } from './usage.js';
 import { lockWindow, markDirty } from './dirty.js';
 import { processWindow, type WindowDeps } from './windows.js';
+import { eventsOf } from './nova/read.js';
+import { novaLifetimes } from './nova/window.js';
 
 export interface ReprocessRequest {
   /** Inclusive start, µs (rounded down to its hour). */
@@ -87,10 +89,23 @@ async function reprocessLocal(deps: WindowDeps, req: ReprocessRequest, hours: nu
   // Windows outside the range whose span the lifetimes reached are left to the window job.
   await markDirty(deps.db, reached.filter((h) => h < fromUs || h >= toUs));
   const out: ReprocessResult = { windows: 0, rows: 0, files: r.files };
+  // The runner sees no Nova events: a window holding an instance Nova told of is rerun by the window job.
+  const novaKnown = new Set((await eventsOf(deps.db, [...new Set(r.records.map((x) => x.resourceId))], toUs + gapThresholdUs)).keys());
   for (const h of hours) {
+    if ((byWindow.get(h) ?? []).some((x) => novaKnown.has(x.resourceId))) {
+      const w = await deps.db.transaction(async (trx) => {
+        const done = await processWindow(deps, trx, h, gapThresholdUs, req.projectId);
+        await markDirty(trx, done.reached);
+        return done;
+      });
+      out.windows++;
+      out.rows += w.rows;
+      onWindow?.(h, w.rows);
+      continue;
+    }
     const rows = await deps.db.transaction(async (trx) => {
       await lockWindow(trx, h);
-      const spans = spanRows(await lifetimesOverlapping(trx, h, h + HOUR_US), { startUs: h, endUs: h + HOUR_US })
+      const spans = spanRows(await novaLifetimes(trx, await lifetimesOverlapping(trx, h, h + HOUR_US), { startUs: h, endUs: h + HOUR_US }), { startUs: h, endUs: h + HOUR_US })
         .filter((s) => req.projectId === undefined || s.projectId === req.projectId);
       const records = [...(byWindow.get(h) ?? []), ...spans];
       await replaceWindowUsage(trx, usToDate(h), records, req.projectId);

@@ -4,6 +4,7 @@
  */
 import { commonMigrations, type Knex, type Migration } from '@tally/common';
 import { quarantineMigrations } from './quarantine.js';
+import { novaMigrations } from './nova/schema.js';
 
 /** What is known of an instance from its samples' metadata (Nova's flavor and names). */
 export interface InstanceAttributes {
@@ -17,9 +18,12 @@ export interface InstanceAttributes {
 
 /** Running time of one instance within one hourly window. */
 export interface UsageRecord extends InstanceAttributes {
-  /** Inclusive start of the hourly window (UTC, whole hour). */
+  /**
+   * Inclusive start of the hourly window (UTC, whole hour), or, where Nova told of a
+   * flavor change inside the hour, of the part of it with one flavor.
+   */
   windowStart: Date;
-  /** Exclusive end: `windowStart` + 1 h. */
+  /** Exclusive end: the hour's end, or the next flavor change inside it. */
   windowEnd: Date;
   /** The instance uuid. */
   resourceId: string;
@@ -147,10 +151,10 @@ const ownMigrations: Migration[] = [
 ];
 
 /**
- * The analyzer's migrations in name order, with common's (the alerts it raises) and the
- * quarantine table's; run them with `migrate(knex, [...analyzerMigrations, ...])`.
+ * The analyzer's migrations in name order, with common's (the alerts it raises), the
+ * quarantine table's and Nova's events (nova/schema.ts); run them with `migrate(knex, [...analyzerMigrations, ...])`.
  */
-export const analyzerMigrations: Migration[] = [...commonMigrations, ...quarantineMigrations, ...ownMigrations].sort((a, b) => a.name.localeCompare(b.name));
+export const analyzerMigrations: Migration[] = [...commonMigrations, ...quarantineMigrations, ...ownMigrations, ...novaMigrations].sort((a, b) => a.name.localeCompare(b.name));
 
 interface UsageRow {
   window_start: Date;
@@ -199,15 +203,18 @@ export async function replaceWindowUsage(db: Knex, windowStart: Date, records: r
 
 /** Delete the rows of one window (of `projectId`, when given) that are not among `keep`. */
 export async function deleteStaleUsage(db: Knex, windowStart: Date, records: readonly UsageRecord[], projectId?: string): Promise<void> {
-  const keep = new Set(records.map((r) => `${r.resourceId}\u0000${r.meter}`));
-  const existingQ = db(USAGE_TABLE).select('resource_id', 'meter').where({ window_start: windowStart });
+  // A window's rows start inside its hour: at the hour, or where a flavor change splits it (nova/overlay.ts).
+  const key = (id: string, meter: string, start: Date) => `${id}\u0000${meter}\u0000${start.getTime()}`;
+  const keep = new Set(records.map((r) => key(r.resourceId, r.meter, r.windowStart)));
+  const windowEnd = new Date(windowStart.getTime() + 3_600_000);
+  const existingQ = db(USAGE_TABLE).select('resource_id', 'meter', 'window_start').where('window_start', '>=', windowStart).andWhere('window_start', '<', windowEnd);
   // Scoped to one project (reprocess --project): rows of other projects are left alone.
   if (projectId !== undefined) void existingQ.andWhere('project_id', projectId);
-  const existing = (await existingQ) as { resource_id: string; meter: string }[];
-  const stale = existing.filter((e) => !keep.has(`${e.resource_id}\u0000${e.meter}`));
+  const existing = (await existingQ) as { resource_id: string; meter: string; window_start: Date }[];
+  const stale = existing.filter((e) => !keep.has(key(e.resource_id, e.meter, e.window_start)));
   for (let i = 0; i < stale.length; i += 1000) {
-    const chunk = stale.slice(i, i + 1000).map((e) => [e.resource_id, e.meter]);
-    await db(USAGE_TABLE).where({ window_start: windowStart }).whereIn(['resource_id', 'meter'], chunk).delete();
+    const chunk = stale.slice(i, i + 1000).map((e) => [e.resource_id, e.meter, e.window_start]);
+    await db(USAGE_TABLE).whereIn(['resource_id', 'meter', 'window_start'], chunk).delete();
   }
 }
 

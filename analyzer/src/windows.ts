@@ -13,6 +13,7 @@ import { compareCodePoints, lifetimesOverlapping, updateLifetimes } from './life
 import { extract, type InstanceRecord } from './mapreduce.js';
 import { extractMeter, type MeterRecord } from './meters.js';
 import { windowUsage } from './window-usage.js';
+import { novaLifetimes, novaWindowRows } from './nova/window.js';
 import { HOUR_US, hourStartUs, usToDate } from './timestamp.js';
 import { alertQuarantined, bisectWrite, errorReason, quarantine, type QuarantineEntry } from './quarantine.js';
 import { deleteStaleUsage, LIFETIME_TABLE, replaceWindowUsage, upsertUsage, USAGE_TABLE, type UsageRecord } from './usage.js';
@@ -129,8 +130,9 @@ export async function processWindow(deps: WindowDeps, trx: Knex, windowStartUs: 
     reached = [...new Set(parts.flat())].sort((a, b) => a - b);
   }
   reached = reached.filter((h) => h !== window.startUs);
-  const lifetimes = await lifetimesOverlapping(trx, window.startUs, window.endUs);
-  const all = windowUsage({ instances: records, meters, lifetimes }, window, gapThresholdUs);
+  // Nova's events, where it sent some, sharpen lifetimes and running time (nova/window.ts).
+  const lifetimes = await novaLifetimes(trx, await lifetimesOverlapping(trx, window.startUs, window.endUs), window);
+  const all = await novaWindowRows(trx, windowUsage({ instances: records, meters, lifetimes }, window, gapThresholdUs), records, window, gapThresholdUs);
   let usage = projectId === undefined ? all : all.filter((r) => r.projectId === projectId);
   if (!isolate) await replaceWindowUsage(trx, usToDate(window.startUs), usage, projectId);
   else {

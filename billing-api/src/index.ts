@@ -25,5 +25,12 @@ export {
 } from './rating.js';
 export { resolvePeriod, parseTimestamp, monthStart, type Period } from './period.js';
 export { REQUEST_ID_HEADER, type ErrorBody } from './http-errors.js';
+export { placementOptions, placementFromOptions, startPlacementPoller, pollOnce, type PollerConfig, type PollOutcome } from './pools/placement-poller.js';
+export { poolCapacity, DEFAULT_CLASSES, type PoolCapacity, type ProviderReading } from './pools/placement-capacity.js';
+export { parsePlacementPools, type PlacementPool, type PoolSource } from './pools/placement-spec.js';
+export { PlacementReader, negotiate } from './pools/placement-reader.js';
+export { OpenStackSession, ServiceError, type SessionSettings } from './pools/openstack-session.js';
+export { boundSeries } from './pools/placement-bound.js';
+export { registerPlacementPools, placementMigrations } from './pools/placement-store.js';
 // The pricing core (policy languages, rule engine, rating, quotes): see docs/pricing.md.
 export * from './pricing/index.js';

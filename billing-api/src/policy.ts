@@ -7,6 +7,7 @@ import { schedulerMigrations } from '@tally/scheduler';
 import { DEFAULT_POLICY, parsePricingDocument, type PricingPolicy } from './rating.js';
 import { moneyMigrations } from './accounts/schema.js';
 import { modesMigrations } from './modes/schema.js';
+import { placementMigrations } from './pools/placement-store.js';
 
 /** A stored pricing policy. */
 export interface StoredPolicy extends PricingPolicy {
@@ -53,7 +54,7 @@ const createPricingPolicies: Migration = {
 
 /** billing-api's migrations, in order; run them with `migrate` from `@tally/common`. The alerts table (common's) is among them: billing-api raises alerts. */
 // The scheduler's tables too: billing-api serves its registry, decisions and scaling policies.
-export const billingMigrations: Migration[] = [createPricingPolicies, ...moneyMigrations, ...modesMigrations, ...commonMigrations, ...schedulerMigrations];
+export const billingMigrations: Migration[] = [createPricingPolicies, ...moneyMigrations, ...modesMigrations, ...commonMigrations, ...schedulerMigrations, ...placementMigrations];
 
 interface PolicyRow {
   id: number;

@@ -196,6 +196,39 @@ export interface PoolSample {
   dynamic_factor: string;
 }
 
+/** One resource class of a pool's latest Placement reading (sums over its providers; decimal strings). */
+export interface PoolClassView {
+  resource_class: string;
+  providers: number;
+  /** floor((total - reserved) x allocation_ratio), summed. */
+  capacity: string;
+  used: string;
+  free: string;
+  /** free / capacity, 0 to 1. */
+  free_fraction: string;
+}
+
+/** How a Placement-fed pool is read, and how fresh its last reading is. */
+export interface PoolPlacementView {
+  /** As configured in placement-pools, e.g. `aggregate:tally-agg-1`. */
+  spec: string;
+  /** The providers of the last good reading. */
+  providers: { uuid: string; name: string }[];
+  last_ok_at: string | null;
+  /** Seconds since the last good reading (null before the first). */
+  age_seconds: number | null;
+  /** A reading prices usage for this long at most. */
+  max_age_seconds: number;
+  /** True when the last reading is too old to price by: dynamic lines pay the on-demand price now. */
+  stale: boolean;
+  last_error: string | null;
+  last_error_at: string | null;
+  /** Failed readings since the last good one. */
+  failures: number;
+  /** The last reading per class; the scarcest class's fraction is the pool's free capacity. */
+  classes: PoolClassView[];
+}
+
 /** A pool and its capacity series: `GET /v1/pools`. */
 export interface PoolView {
   name: string;
@@ -203,6 +236,8 @@ export interface PoolView {
   resources: number;
   latest: PoolSample | null;
   series: PoolSample[];
+  /** Present when the pool is read from Placement (absent: the admin feed). */
+  placement?: PoolPlacementView;
 }
 
 // The scheduler's routes answer with the scheduler's and common's own view types.

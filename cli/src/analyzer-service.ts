@@ -6,7 +6,7 @@
  * PostgreSQL) and deregisters when it stops.
  */
 import { busOptions, openBus, TallyError, type Bus, type LoadedConfig, type Logger } from '@tally/common';
-import { defaultAnalyzerId, dfsOptions, ingestOptions, listenForDrain, metricsOptions, openDfs, startAnalyzer, windowOptions, type Analyzer, type DrainListener } from '@tally/analyzer';
+import { defaultAnalyzerId, dfsOptions, ingestOptions, listenForDrain, metricsOptions, novaOptions, openDfs, startAnalyzer, windowOptions, type Analyzer, type DrainListener } from '@tally/analyzer';
 import { analyzerHeartbeatMetrics } from '@tally/scheduler';
 import { Lifecycle } from './shutdown.js';
 import { dataDir, openDb } from './parts.js';
@@ -63,7 +63,7 @@ export async function runAnalyzerService(config: LoadedConfig, log: Logger): Pro
       }
       const analyzer = await startAnalyzer(
         { bus, dfs, db, log },
-        { ...config.get(ingestOptions), ...config.get(windowOptions), ...config.get(metricsOptions), analyzerId, controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
+        { ...config.get(ingestOptions), ...config.get(windowOptions), ...config.get(metricsOptions), ...config.get(novaOptions), analyzerId, controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
       );
       // The scheduler's drain command: stop intake, write and acknowledge the batch in hand, deregister, exit 0.
       const drain = await listenForDrain({ bus, log, analyzerId }, async () => {

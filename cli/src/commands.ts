@@ -9,10 +9,10 @@ import {
 } from '@tally/ceilometer-publisher';
 import { agentJournalGroups, openAgentJournal, pollingSchedule, senderSettings } from './agent-journal.js';
 import { runAgentUpload, startUploadListener, uploadOptions } from './agent-upload.js';
-import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions, metricsOptions } from '@tally/analyzer';
+import { analyzerOptionGroups, openDfs, startAnalyzer, ingestOptions, windowOptions, dfsOptions, metricsOptions, novaOptions } from '@tally/analyzer';
 import { analyzerToolOptions, runAnalyzerTool } from './analyzer-tools.js';
 import { runAnalyzerService } from './analyzer-service.js';
-import { apiOptions, authFromOptions, billingScheduleOptions, startApi, startBillingSchedule } from '@tally/billing-api';
+import { apiOptions, authFromOptions, billingScheduleOptions, placementFromOptions, placementOptions, startApi, startBillingSchedule, startPlacementPoller } from '@tally/billing-api';
 import { uiDir, uiBuilt } from '@tally/horizon-panel';
 import { Lifecycle } from './shutdown.js';
 import { dataDir, openBusFor, openDb, openDbWithUrl } from './parts.js';
@@ -49,7 +49,7 @@ async function startAnalyzerPart(config: LoadedConfig, log: Logger, life: Lifecy
   const b = config.get(busOptions);
   const analyzer = await startAnalyzer(
     { bus, dfs, db, log },
-    { ...config.get(ingestOptions), ...config.get(windowOptions), ...config.get(metricsOptions), controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
+    { ...config.get(ingestOptions), ...config.get(windowOptions), ...config.get(metricsOptions), ...config.get(novaOptions), controlExchange: b.controlExchange, exchangeDurable: b.exchangeDurable },
   );
   life.add('analyzer', () => analyzer.stop());
   startPresence(config, log, life, { db }, { id: analyzer.stats().analyzerId, role: 'analyzer', metrics: analyzerHeartbeatMetrics(() => analyzer.stats().ingest) });
@@ -64,6 +64,8 @@ async function startApiPart(config: LoadedConfig, log: Logger, life: Lifecycle, 
   life.add('billing API', () => api.close());
   startPresence(config, log, life, { db }, { id: componentId('billing-api', String(new URL(api.url).port)), role: 'billing-api', endpoints: { api: api.url } });
   life.add('billing schedule', startBillingSchedule({ db, log: log.child('billing') }, config.get(billingScheduleOptions).billingInterval));
+  const placement = placementFromOptions(config.get(placementOptions), o);
+  if (placement) life.add('placement poller', await startPlacementPoller({ db, log: log.child('placement'), reader: placement.reader }, placement.cfg));
   return api;
 }
 
@@ -86,7 +88,7 @@ async function serve(log: Logger, startParts: (life: Lifecycle) => Promise<void>
 
 const agentGroups = [busOptions, registryOptions, agentOptions, simOptions, ...agentJournalGroups, uploadOptions];
 const analyzerGroups = [busOptions, databaseOptions, registryOptions, ...analyzerOptionGroups];
-const apiGroups = [databaseOptions, registryOptions, apiOptions, billingScheduleOptions];
+const apiGroups = [databaseOptions, registryOptions, apiOptions, billingScheduleOptions, placementOptions];
 
 export const COMMANDS: readonly Command[] = [
   {

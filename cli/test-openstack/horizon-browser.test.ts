@@ -223,7 +223,7 @@ test('Tally panels in the real Horizon: member, reader and admin log in through 
     await page.reload();
     await page.waitForSelector('#tally-pools-table');
     const row = await page.locator('#tally-pools-table tbody tr').allTextContents();
-    assert.deepEqual(row, [`gpu-pool00.60.7${at(4).slice(5, 10)} ${at(4).slice(11, 16)}`]);
+    assert.deepEqual(row, [`gpu-pool00.60.7${at(4).slice(5, 10)} ${at(4).slice(11, 16)}admin feed`]);
     const pools = JSON.parse((await ajax(page, '/api/tally/v1/pools')).body) as { pools: { series: { free: string; dynamic_factor: string }[] }[] };
     assert.deepEqual(pools.pools[0]!.series.map((x) => [x.free, x.dynamic_factor]), [['0.9', '0.55'], ['0.5', '0.75'], ['0.1', '0.95'], ['0.6', '0.7']]);
     await page.waitForSelector('#tally-pools-chart-box:not([hidden]) canvas');

@@ -3,12 +3,14 @@
  * and read back as the pricing core's `ResourceFacts` and `CapacitySample`s, so
  * invoices and month-to-date views rate dynamic resources at the pool's factor.
  */
-import { ValidationError, type Knex } from '@tally/common';
+import { TallyError, ValidationError, type Knex } from '@tally/common';
 import { audit, type Actor } from '../audit.js';
 import { infer, versionAt, type CapacitySample, type PolicyVersion, type ResourceFacts } from '../pricing/index.js';
 import { dynamicFactor } from '../pricing/price.js';
 import { Money } from '../rating.js';
 import type { BillingMode, PoolSample, PoolView, ResourceModeView } from '../wire.js';
+import { applyPlacementBounds, isPlacementPool } from '../pools/placement-store.js';
+import { placementView } from '../pools/placement-view.js';
 
 /** The two modes. */
 export const BILLING_MODES: readonly BillingMode[] = ['on-demand', 'dynamic'];
@@ -65,7 +67,8 @@ export async function ratingFacts(db: Knex | Knex.Transaction, usage: UsageKeys)
     for (const n of names) pools[n] = [];
     for (const x of samples) pools[x.pool]!.push({ at: x.at, free: x.free });
   }
-  return { projectResources, pools };
+  // A Placement reading older than its pool's bound prices nothing.
+  return { projectResources, pools: await applyPlacementBounds(db, pools) };
 }
 
 /** Resource ids among `ids` that have usage in the project (the others' modes are pending claims). */
@@ -131,6 +134,7 @@ export async function listModes(db: Knex, projectId: string, since: Date): Promi
 /** Add free-capacity samples to a pool (creating it); a sample at an existing time replaces it. Audited. */
 export async function feedCapacity(db: Knex, actor: Actor, pool: string, samples: readonly CapacitySample[]): Promise<{ pool: string; samples: number }> {
   return db.transaction(async (trx) => {
+    if (await isPlacementPool(trx, pool)) throw new TallyError('conflict', `pool ${pool} is read from Placement (placement-pools); its capacity cannot be fed by hand`, { field: 'name' });
     await trx('pools').insert({ name: pool }).onConflict('name').ignore();
     await trx('pool_capacity').insert(samples.map((s) => ({ pool, at: s.at, free: s.free }))).onConflict(['pool', 'at']).merge(['free']);
     await audit(trx, actor, 'pool.capacity.add', 'pool', pool, null, { samples: samples.map((s) => ({ at: s.at.toISOString(), free: s.free })) });
@@ -147,7 +151,7 @@ export function factorAt(versions: readonly PolicyVersion[], pool: string, at: D
 }
 
 /** Every pool with its capacity series in `[start, end)` (and the sample in force at start), each with its dynamic factor. */
-export async function listPools(db: Knex, versions: readonly PolicyVersion[], period: { start: Date; end: Date }): Promise<PoolView[]> {
+export async function listPools(db: Knex, versions: readonly PolicyVersion[], period: { start: Date; end: Date }, now: Date = new Date()): Promise<PoolView[]> {
   const pools = (await db('pools').orderBy('name').select('name')) as { name: string }[];
   const counts = new Map(((await db(MODES_TABLE).whereNull('valid_to').whereNotNull('pool').groupBy('pool').select('pool', db.raw('count(*)::int AS n'))) as { pool: string; n: number }[]).map((r) => [r.pool, r.n]));
   const out: PoolView[] = [];
@@ -156,7 +160,8 @@ export async function listPools(db: Knex, versions: readonly PolicyVersion[], pe
       .where((q) => void q.where('at', '>=', period.start).orWhere('at', db('pool_capacity').where({ pool: p.name }).where('at', '<', period.start).max('at')))
       .where('at', '<', period.end).orderBy('at').select('at', db.raw('free::text AS free'))) as { at: Date; free: string }[];
     const series: PoolSample[] = rows.map((r) => ({ at: r.at.toISOString(), free: new Money(r.free).toFixed(), dynamic_factor: factorAt(versions, p.name, r.at, r.free) }));
-    out.push({ name: p.name, resources: counts.get(p.name) ?? 0, latest: series[series.length - 1] ?? null, series });
+    const placement = await placementView(db, p.name, now);
+    out.push({ name: p.name, resources: counts.get(p.name) ?? 0, latest: series[series.length - 1] ?? null, series, ...(placement ? { placement } : {}) });
   }
   return out;
 }

@@ -60,7 +60,9 @@ export interface ResourceFacts {
 /** Free capacity of a pool from `at` on: a decimal string from 0 (full) to 1 (empty). */
 export interface CapacitySample {
   at: Date;
-  free: string;
+  /** null: unknown from `at` on (e.g. the last Placement reading grew older than its bound); `note` says why. */
+  free: string | null;
+  note?: string;
 }
 
 /** Everything ratePeriod reads besides the policy. */
@@ -137,17 +139,23 @@ export function basesOf(u: UsageInput, quantity: Decimal): Bases {
   return { seconds: { n: seconds, d: one }, hours: { n: seconds, d: h }, cpuHours, gbHours, units: { n: quantity, d: one } };
 }
 
-const validated = new WeakMap<readonly CapacitySample[], { t: number; free: Decimal }[]>();
+const validated = new WeakMap<readonly CapacitySample[], { t: number; free: Decimal | null; note: string | undefined }[]>();
 
 /** Pool free capacity in force at a time: the latest sample at or before it (samples are validated once per array). */
 export function freeAt(samples: readonly CapacitySample[] | undefined, at: Date, pool: string): Decimal | undefined {
+  return capacityAt(samples, at, pool)?.free ?? undefined;
+}
+
+/** The sample in force at a time (free null: unknown then, with its note), or undefined before the first. */
+export function capacityAt(samples: readonly CapacitySample[] | undefined, at: Date, pool: string): { free: Decimal | null; note: string | undefined } | undefined {
   if (!samples) return undefined;
   let sorted = validated.get(samples);
   if (!sorted) {
     sorted = samples.map((s, i) => {
+      if (s.free === null) return { t: s.at.getTime(), free: null, note: s.note };
       const v = parseDecimal(`pools.${pool}[${i}].free`, s.free);
       if (v.gt(1)) throw new ValidationError(`pools.${pool}[${i}].free`, 'must be between 0 and 1');
-      return { t: s.at.getTime(), free: v };
+      return { t: s.at.getTime(), free: v, note: s.note };
     }).sort((a, b) => a.t - b.t);
     validated.set(samples, sorted);
   }
@@ -160,7 +168,7 @@ export function freeAt(samples: readonly CapacitySample[] | undefined, at: Date,
     if (sorted[mid]!.t <= t) lo = mid + 1;
     else hi = mid;
   }
-  return lo === 0 ? undefined : sorted[lo - 1]!.free;
+  return lo === 0 ? undefined : sorted[lo - 1]!;
 }
 
 /** The facts of a resource as seen from a project (see {@link RatingInput.projectResources}). */
@@ -190,8 +198,10 @@ export function baseFacts(input: RatingInput, projectId: string | null, resource
     if (r?.region !== undefined) f['REGION'] = r.region;
     if (r?.pool !== undefined) {
       f['POOL'] = r.pool;
-      const free = freeAt(input.pools?.[r.pool], at, r.pool);
-      if (free !== undefined) f['POOL_FREE'] = free;
+      const c = capacityAt(input.pools?.[r.pool], at, r.pool);
+      if (c?.free) f['POOL_FREE'] = c.free;
+      // Not a vocabulary key: carried to the dynamic line's explanation (why on-demand applies).
+      else if (c?.note !== undefined) f['POOL_FREE_UNKNOWN'] = c.note;
     }
   }
   return f;

@@ -44,11 +44,14 @@ export function tierAmount(mode: 'graduated' | 'volume', steps: readonly Compile
   return { amount, detail: `graduated from ${lo.toFixed()} to ${hi.toFixed()}: ${parts.join(' + ') || '0'}` };
 }
 
-/** The factor of a DYNAMIC_FACTOR value at a pool's free capacity (linear between curve points, flat outside). */
-export function dynamicFactor(value: CompiledValue, free: Decimal | undefined): { factor: Decimal; detail: string } {
+/**
+ * The factor of a DYNAMIC_FACTOR value at a pool's free capacity (linear between curve points, flat outside).
+ * With the capacity unknown a curve gives factor 1 (the on-demand price); `unknownWhy` says why in the detail.
+ */
+export function dynamicFactor(value: CompiledValue, free: Decimal | undefined, unknownWhy?: string): { factor: Decimal; detail: string } {
   if (value.kind === 'number') return { factor: Money.min(value.value, 1), detail: `dynamic factor ${value.value.toFixed()}` };
   if (value.kind !== 'curve') return { factor: new Money(1), detail: 'no usable dynamic factor: on-demand price' };
-  if (free === undefined) return { factor: new Money(1), detail: 'pool free capacity unknown: factor 1 (on-demand price)' };
+  if (free === undefined) return { factor: new Money(1), detail: `${unknownWhy ?? 'pool free capacity unknown'}: factor 1 (on-demand price)` };
   const pts = value.points;
   let f = pts[0]!.value;
   if (free.gte(pts[pts.length - 1]!.at)) f = pts[pts.length - 1]!.value;

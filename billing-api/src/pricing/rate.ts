@@ -246,7 +246,8 @@ export function ratePeriod(source: PolicySource, input: RatingInput, period: Rat
     if (it.facts['BILLING_MODE'] === 'dynamic') {
       const fv = it.inf.outcomes.get('DYNAMIC_FACTOR');
       const free = it.facts['POOL_FREE'];
-      const d = fv ? dynamicFactor(fv.value, typeof free === 'object' ? free : undefined) : { factor: new Money(1), detail: 'dynamic mode, no DYNAMIC_FACTOR rule matched: factor 1 (on-demand price)' };
+      const unknown = it.facts['POOL_FREE_UNKNOWN'];
+      const d = fv ? dynamicFactor(fv.value, typeof free === 'object' ? free : undefined, typeof unknown === 'string' ? unknown : undefined) : { factor: new Money(1), detail: 'dynamic mode, no DYNAMIC_FACTOR rule matched: factor 1 (on-demand price)' };
       factor = d.factor;
       const [od, f] = [exact, factor];
       conv.push(() => `${d.detail}: ${od.toFixed()} x ${f.toFixed()} = ${od.times(f).toFixed()}`);

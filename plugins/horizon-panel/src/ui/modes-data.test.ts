@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { modeRequest, parseModes, parsePools, poolSeries, shortTime } from './modes-data.js';
+import { modeRequest, parseModes, parsePools, poolSeries, poolSource, shortTime } from './modes-data.js';
+import type { PoolView } from './types.js';
 import { ApiError } from './shape.js';
 
 const pool = {
@@ -30,4 +31,17 @@ test('a malformed pools or modes body is an error, never a guess', () => {
 test('the PUT body names a pool only when one is chosen', () => {
   assert.deepEqual(modeRequest('dynamic', ''), { mode: 'dynamic' });
   assert.deepEqual(modeRequest('dynamic', 'gpu'), { mode: 'dynamic', pool: 'gpu' });
+});
+
+test("a pool's source says whether Placement feeds it and how old its reading is", () => {
+  const base: PoolView = { name: 'gold', resources: 1, latest: null, series: [] };
+  const pl = { spec: 'aggregate:tally-agg-1', providers: [], last_ok_at: '2026-11-05T10:00:00.000Z', age_seconds: 42, max_age_seconds: 900, stale: false, last_error: null, last_error_at: null, failures: 0, classes: [] };
+  assert.equal(poolSource(base), 'admin feed');
+  assert.equal(poolSource({ ...base, placement: pl }), 'Placement (aggregate:tally-agg-1): read 42 s ago');
+  assert.equal(poolSource({ ...base, placement: { ...pl, age_seconds: 600, failures: 2, last_error: 'placement: unreachable' } }), 'Placement (aggregate:tally-agg-1): read 10 min ago, 2 failed since');
+  assert.equal(poolSource({ ...base, placement: { ...pl, age_seconds: 960, stale: true, last_error: 'placement: unreachable' } }),
+    'Placement (aggregate:tally-agg-1): last read 16 min ago, older than 900 s: dynamic lines pay the on-demand price (placement: unreachable)');
+  assert.equal(poolSource({ ...base, placement: { ...pl, age_seconds: null, stale: true, last_ok_at: null } }), 'Placement (aggregate:tally-agg-1): no reading yet');
+  assert.equal(parsePools({ pools: [{ ...base, placement: pl }] })[0]!.placement?.spec, 'aggregate:tally-agg-1');
+  assert.throws(() => parsePools({ pools: [{ ...base, placement: { ...pl, stale: 'no' } }] }), ApiError);
 });

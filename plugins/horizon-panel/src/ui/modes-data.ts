@@ -60,6 +60,12 @@ export function parsePools(body: unknown): PoolView[] {
     if (typeof o['resources'] !== 'number') fail('pool resources');
     list(o['series'], 'series').forEach(sample);
     if (o['latest'] !== null) sample(o['latest']);
+    if (o['placement'] !== undefined) {
+      const pl = obj(o['placement'], 'pool placement');
+      if (typeof pl['spec'] !== 'string' || typeof pl['stale'] !== 'boolean' || typeof pl['max_age_seconds'] !== 'number' || typeof pl['failures'] !== 'number') fail('pool placement');
+      if (pl['age_seconds'] !== null && typeof pl['age_seconds'] !== 'number') fail('pool placement age_seconds');
+      if (pl['last_error'] !== null && typeof pl['last_error'] !== 'string') fail('pool placement last_error');
+    }
     return o as unknown as PoolView;
   });
 }
@@ -93,4 +99,14 @@ export function poolSeries(pool: PoolView): PoolChartSeries {
 /** The body of `PUT .../billing-mode`: the pool only when one is chosen. */
 export function modeRequest(mode: BillingMode, pool: string): { mode: BillingMode; pool?: string } {
   return pool === '' ? { mode } : { mode, pool };
+}
+
+/** Where a pool's capacity comes from, and how fresh it is, in words for the pools table. */
+export function poolSource(pool: PoolView): string {
+  const p = pool.placement;
+  if (!p) return 'admin feed';
+  if (p.age_seconds === null) return `Placement (${p.spec}): no reading yet${p.last_error ? `: ${p.last_error}` : ''}`;
+  const age = p.age_seconds < 120 ? `${p.age_seconds} s` : `${Math.floor(p.age_seconds / 60)} min`;
+  if (p.stale) return `Placement (${p.spec}): last read ${age} ago, older than ${p.max_age_seconds} s: dynamic lines pay the on-demand price${p.last_error ? ` (${p.last_error})` : ''}`;
+  return `Placement (${p.spec}): read ${age} ago${p.failures > 0 ? `, ${p.failures} failed since` : ''}`;
 }

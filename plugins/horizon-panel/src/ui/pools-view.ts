@@ -4,7 +4,7 @@
  */
 import { CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import type { BillingClient } from './api.js';
-import { parsePools, poolSeries, shortTime } from './modes-data.js';
+import { parsePools, poolSeries, poolSource, shortTime } from './modes-data.js';
 import { explainError } from './shape.js';
 import type { PoolView } from './types.js';
 import { el, renderError } from './view.js';
@@ -61,11 +61,11 @@ export function startPools(root: HTMLElement, client: BillingClient): void {
     }
     const t = el('table', undefined, { id: 'tally-pools-table' });
     const head = t.createTHead().insertRow();
-    for (const h of ['Pool', 'Resources', 'Free now', 'Dynamic factor now', 'Since']) head.appendChild(el('th', h));
+    for (const h of ['Pool', 'Resources', 'Free now', 'Dynamic factor now', 'Since', 'Source']) head.appendChild(el('th', h));
     const tb = t.createTBody();
     for (const p of pools) {
       const row = tb.insertRow();
-      for (const text of [p.name, String(p.resources), p.latest?.free ?? '—', p.latest?.dynamic_factor ?? '—', p.latest ? shortTime(p.latest.at) : '—']) row.appendChild(el('td', text));
+      for (const text of [p.name, String(p.resources), p.latest?.free ?? '—', p.latest?.dynamic_factor ?? '—', p.latest ? shortTime(p.latest.at) : '—', poolSource(p)]) row.appendChild(el('td', text));
       picker.appendChild(el('option', p.name, { value: p.name }));
     }
     list.replaceChildren(t);

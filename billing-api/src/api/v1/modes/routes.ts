@@ -81,7 +81,7 @@ export function modeRoutes(routes: RouteSet, deps: { db: Knex; clock: () => Date
     summary: 'Pools with their free-capacity series and the dynamic factor at each sample (?start&end, default month to date)',
     query: PERIOD_QUERY,
     parse: (_ctx, { query }) => resolvePeriod(deps.clock(), query),
-    handle: async (period) => ({ period: { start: period.start.toISOString(), end: period.end.toISOString() }, pools: await listPools(db, await policyVersions(db), period) }),
+    handle: async (period) => ({ period: { start: period.start.toISOString(), end: period.end.toISOString() }, pools: await listPools(db, await policyVersions(db), period, deps.clock()) }),
   });
   routes.add({
     method: 'POST', path: '/v1/pools/:name/capacity', rule: 'billing:pools:write',
