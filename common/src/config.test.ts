@@ -1,6 +1,6 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineOptions, opt, loadConfig, renderSample, parseDuration, envName, defaults } from './config.js';
@@ -17,8 +17,12 @@ const other = defineOptions('other', 'not used by the command', {
   host: opt.string({ name: 'host', default: '127.0.0.1', help: 'Bind address.' }),
 });
 
+const made: string[] = [];
+after(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+
 function file(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'tally-cfg-'));
+  made.push(dir);
   const p = join(dir, 'tally.yaml');
   writeFileSync(p, text);
   return p;
