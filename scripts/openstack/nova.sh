@@ -122,7 +122,8 @@ start)
   state=${2:?state dir}
   mkdir -p "$state"
   state=$(cd "$state" && pwd)
-  if flock -n /tmp/tally-openstack.lock true 2>/dev/null; then
+  # Only look at the lock if someone made it: checking must not leave a file in /tmp.
+  if [ -e /tmp/tally-openstack.lock ] && flock -n /tmp/tally-openstack.lock true 2>/dev/null; then
     log "warning: /tmp/tally-openstack.lock is not held; hold it while the services run (flock /tmp/tally-openstack.lock ...)"
   fi
   ks_env=${KEYSTONE_ENV:-$state/../keystone/keystone.env}
